@@ -1,0 +1,260 @@
+"""The command line, run as a user runs it: a real process, the simulator on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from outlook_kit.cli import EXIT_CODES, EXIT_USAGE, main
+from outlook_kit.protocol import Stage
+from outlook_kit.simulator import Simulator
+
+SCENARIOS = {
+    "healthy",
+    "pop_disabled_reject",
+    "pop_disabled_silent",
+    "no_two_step",
+    "basic_auth_disabled",
+    "smtp_auth_disabled_mailbox",
+    "send_as_denied",
+    "cap_reached",
+    "spam_hold",
+}
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "outlook_kit", *args],
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_list_accounts_json_prints_the_roster() -> None:
+    done = run("simulate", "--list-accounts", "--json")
+    assert done.returncode == 0, done.stderr
+    roster = json.loads(done.stdout)
+    assert {a["scenario"] for a in roster} >= SCENARIOS
+    for account in roster:
+        assert {
+            "address",
+            "password",
+            "app_passwords",
+            "oauth_tokens",
+            "scenario",
+            "lesson",
+            "traits",
+        } <= account.keys()
+        assert isinstance(account["app_passwords"], list)
+        assert isinstance(account["oauth_tokens"], list)
+        assert account["lesson"] and "\n" not in account["lesson"]
+
+
+@pytest.fixture
+def cli_simulator() -> Iterator[tuple[str, int, str]]:
+    """`outlook-kit simulate --port 0` in its own process; yields host, port and CA file."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "outlook_kit", "simulate", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    second = proc.stdout.readline()
+    where = re.search(r"listening on ([\d.]+):(\d+)", first)
+    cafile = re.search(r"CA file: (.+)$", second.strip())
+    assert where and cafile, first + second
+    yield where.group(1), int(where.group(2)), cafile.group(1)
+    proc.terminate()
+    assert proc.wait(timeout=10) == 0  # SIGTERM stops it cleanly...
+    assert not Path(cafile.group(1)).exists()  # ...and it removes its CA file
+
+
+def roster_by_scenario() -> dict[str, dict[str, object]]:
+    return {
+        a["scenario"]: a for a in json.loads(run("simulate", "--list-accounts", "--json").stdout)
+    }
+
+
+def test_probe_against_the_simulator_process_succeeds_and_exits_0(
+    cli_simulator: tuple[str, int, str], tmp_path: Path
+) -> None:
+    host, port, cafile = cli_simulator
+    account = roster_by_scenario()["healthy"]
+    log = tmp_path / "sends.jsonl"
+    done = run(
+        "probe",
+        "--user",
+        str(account["address"]),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--cafile",
+        cafile,
+        "--log",
+        str(log),
+        env={"OUTLOOK_KIT_PASSWORD": account["app_passwords"][0]},
+    )  # type: ignore[index]
+    assert done.returncode == 0, done.stdout + done.stderr
+    stage_lines = [line for line in done.stdout.splitlines() if re.match(r"^  (ok  |FAIL) ", line)]
+    assert [line.split()[1] for line in stage_lines] == [str(s) for s in Stage]
+    assert all(re.search(r"\d+\.\d ms$", line) for line in stage_lines)
+    assert "Sent. Look for ok-" in done.stdout
+    record = json.loads(log.read_text())
+    assert record["status"] == "sent" and record["account"] == account["address"]
+    assert set(record) == {
+        "time",
+        "account",
+        "from",
+        "recipients",
+        "status",
+        "stage",
+        "code",
+        "enhanced",
+        "text",
+        "elapsed_ms",
+        "token",
+    }
+
+
+def test_a_failing_stage_gives_its_own_exit_code_and_json(
+    cli_simulator: tuple[str, int, str],
+) -> None:
+    host, port, cafile = cli_simulator
+    account = roster_by_scenario()["regular_password"]
+    done = run(
+        "probe",
+        "--user",
+        str(account["address"]),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--cafile",
+        cafile,
+        "--regular-password",
+        "--json",
+        "--password-stdin",
+        stdin=f"{account['password']}\n",
+    )
+    assert done.returncode == EXIT_CODES[Stage.AUTH] == 16
+    report = json.loads(done.stdout)
+    assert report["ok"] is False and report["failed_stage"] == "auth"
+    failing = next(s for s in report["stages"] if s["stage"] == "auth")
+    assert (failing["code"], failing["enhanced"]) == (535, "5.7.139")
+    assert {"stage", "ok", "elapsed_ms", "code", "enhanced", "text"} <= failing.keys()
+    assert isinstance(report["transcript"], list) and report["transcript"]
+
+
+def test_exit_codes_are_distinct_per_stage() -> None:
+    codes = list(EXIT_CODES.values())
+    assert len(set(codes)) == len(Stage) and 0 not in codes and EXIT_USAGE not in codes
+
+
+@pytest.mark.parametrize(
+    "secret_args",
+    [
+        ["--password", "hunter2x"],
+        ["--password=hunter2x"],
+        ["-p", "hunter2x"],
+        ["--token", "hunter2x"],
+    ],
+)
+def test_a_secret_on_the_command_line_is_refused_without_echoing_it(
+    secret_args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["probe", "--user", "me@outlook.com", *secret_args])
+    out = capsys.readouterr()
+    assert code == EXIT_USAGE
+    assert "never taken on the command line" in out.err
+    assert "hunter2x" not in out.err + out.out
+
+
+def test_no_password_and_no_terminal_says_how_to_give_one() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "OUTLOOK_KIT_PASSWORD"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "outlook_kit",
+            "probe",
+            "--user",
+            "me@outlook.com",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "1",
+        ],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == EXIT_USAGE
+    assert "OUTLOOK_KIT_PASSWORD" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--user", "not-an-address"], "not a valid email address"),
+        (["--user", "me@gmail.com"], "not a Microsoft address"),
+        (["--user", "me@outlook.com", "--port", "465"], "port 587 with STARTTLS"),
+        (["--user", "me@outlook.com", "--to", "a@example.com\nBcc: b@example.com"], "line break"),
+    ],
+)
+def test_user_mistakes_get_a_message_not_a_traceback(args: list[str], says: str) -> None:
+    done = run("probe", *args, env={"OUTLOOK_KIT_PASSWORD": "abcdefghijklmnop"})
+    assert done.returncode == EXIT_USAGE
+    assert says in done.stderr and "Traceback" not in done.stderr
+
+
+def test_python_dash_m_and_the_console_script_both_answer_help() -> None:
+    done = run("--help")
+    assert done.returncode == 0 and "simulate" in done.stdout and "probe" in done.stdout
+    script = Path(sys.executable).parent / "outlook-kit"
+    done = subprocess.run(
+        [str(script), "probe", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and "Exit status" in done.stdout
+
+
+def test_simulator_in_process_probe_via_main(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Simulator() as sim:
+        account = next(a for a in sim.roster if a.scenario == "send_as_denied")
+        monkeypatch.setenv("OUTLOOK_KIT_PASSWORD", account.app_passwords[0])
+        code = main(
+            [
+                "probe",
+                "--user",
+                account.address,
+                "--from",
+                "stranger@example.com",
+                "--host",
+                sim.host,
+                "--port",
+                str(sim.port),
+                "--cafile",
+                sim.ca_file,
+            ]
+        )
+    out = capsys.readouterr().out
+    assert code == EXIT_CODES[Stage.MAIL_FROM]
+    assert "Failed at mail_from: 550 5.7.60" in out
