@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
+from functools import cached_property
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,6 @@ class Delivered:
         mail_from: the envelope sender (MAIL FROM).
         recipient: the envelope recipient this copy is for.
         data: the message bytes as received (dot-unstuffed).
-        message: `data` parsed with `email.policy.default`.
         received_at: when the simulator accepted it, on the simulator's clock (UTC).
     """
 
@@ -27,8 +27,12 @@ class Delivered:
     mail_from: str
     recipient: str
     data: bytes = field(repr=False)
-    message: EmailMessage = field(repr=False, compare=False)
     received_at: datetime
+
+    @cached_property
+    def message(self) -> EmailMessage:
+        """`data` parsed with `email.policy.default`, on first use."""
+        return parse(self.data)
 
     @property
     def subject(self) -> str:

@@ -21,6 +21,8 @@ from base64 import b64decode
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
 from typing import Any
 
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
@@ -30,9 +32,10 @@ from outlook_kit.simulator import replies, rules
 from outlook_kit.simulator.clock import Clock
 from outlook_kit.simulator.faults import Faults
 from outlook_kit.simulator.limits import Entry, Ledger
-from outlook_kit.simulator.mailbox import Delivered, Mailbox, parse
+from outlook_kit.simulator.mailbox import Delivered, Mailbox
 from outlook_kit.simulator.roster import Account
 
+HEADER_PARSER = BytesHeaderParser(policy=default_policy)
 log = logging.getLogger("outlook_kit.simulator")
 
 MAX_SIZE = 157_286_400
@@ -139,6 +142,11 @@ class OutlookSMTP(SMTP):
                 self.backend.ledger.close_session(self.signed_in.address, self)
             self.backend.connections.discard(self)
         super().connection_lost(error)
+        # asyncio parks a reset (ECONNRESET) in a future nobody awaits; mark it seen, or it
+        # is printed as "Future exception was never retrieved" when collected.
+        closed = getattr(self, "_closed", None)
+        if closed is not None and closed.done() and not closed.cancelled():
+            closed.exception()
 
     def kill(self) -> None:
         """Cut the connection at once (the simulator is stopping)."""
@@ -373,8 +381,8 @@ class OutlookHandler:
         if quota and self.backend.ledger.take(account.address, len(envelope.rcpt_tos)) is None:
             return server.render(replies.CAP_QUOTA)
         server.pending = []  # the counted recipients stay counted: the message is accepted
-        message = parse(data)
-        message_id = str(message.get("Message-ID", "")).strip().strip("<>") or _message_id(server)
+        headers = HEADER_PARSER.parsebytes(data)
+        message_id = str(headers.get("Message-ID", "")).strip().strip("<>") or _message_id(server)
         if account.traits.pop_smtp_enabled or account.traits.pop_off_behaviour != "silent":
             now = self.backend.clock.now()
             self.backend.mailbox.add(
@@ -416,6 +424,5 @@ def _delivered(
         mail_from=mail_from,
         recipient=recipient,
         data=data,
-        message=parse(data),
         received_at=now,
     )
