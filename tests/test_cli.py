@@ -83,6 +83,11 @@ def cli_simulator() -> Iterator[tuple[str, int, str]]:
     assert not Path(cafile.group(1)).exists()  # ...and it removes its CA file
 
 
+def probe_args(where: tuple[str, int, str], user: str) -> list[str]:
+    host, port, cafile = where
+    return ["probe", "--user", user, "--host", host, "--port", str(port), "--cafile", cafile]
+
+
 def roster_by_scenario() -> dict[str, dict[str, object]]:
     return {
         a["scenario"]: a for a in json.loads(run("simulate", "--list-accounts", "--json").stdout)
@@ -92,19 +97,10 @@ def roster_by_scenario() -> dict[str, dict[str, object]]:
 def test_probe_against_the_simulator_process_succeeds_and_exits_0(
     cli_simulator: tuple[str, int, str], tmp_path: Path
 ) -> None:
-    host, port, cafile = cli_simulator
     account = roster_by_scenario()["healthy"]
     log = tmp_path / "sends.jsonl"
     done = run(
-        "probe",
-        "--user",
-        str(account["address"]),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--cafile",
-        cafile,
+        *probe_args(cli_simulator, str(account["address"])),
         "--log",
         str(log),
         env={"OUTLOOK_KIT_PASSWORD": account["app_passwords"][0]},
@@ -116,36 +112,29 @@ def test_probe_against_the_simulator_process_succeeds_and_exits_0(
     assert "Sent. Look for ok-" in done.stdout
     record = json.loads(log.read_text())
     assert record["status"] == "sent" and record["account"] == account["address"]
-    assert set(record) == {
-        "time",
-        "account",
-        "from",
-        "recipients",
-        "status",
-        "stage",
-        "code",
-        "enhanced",
-        "text",
-        "elapsed_ms",
-        "token",
-    }
+    assert set(record) == set(
+        [
+            "time",
+            "account",
+            "from",
+            "recipients",
+            "status",
+            "stage",
+            "code",
+            "enhanced",
+            "text",
+            "elapsed_ms",
+            "token",
+        ]
+    )
 
 
 def test_a_failing_stage_gives_its_own_exit_code_and_json(
     cli_simulator: tuple[str, int, str],
 ) -> None:
-    host, port, cafile = cli_simulator
     account = roster_by_scenario()["regular_password"]
     done = run(
-        "probe",
-        "--user",
-        str(account["address"]),
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--cafile",
-        cafile,
+        *probe_args(cli_simulator, str(account["address"])),
         "--regular-password",
         "--json",
         "--password-stdin",
