@@ -294,6 +294,7 @@ async def probe(
     stop_after: Stage | str | None = None,
     timeouts: Timeouts = Timeouts(),
     on_stage: Callable[[StageResult], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> ProbeReport:
     """Run a staged test send and report each stage.
 
@@ -305,6 +306,8 @@ async def probe(
             sending mail); QUIT is still sent.
         timeouts: per-stage time limits.
         on_stage: called with each StageResult as it completes (for live progress).
+        clock: where `started_at` comes from (UTC now by default; the simulator's clock when
+            a lesson or sample data runs on simulated time).
 
     Returns:
         A ProbeReport; `report.ok`, `report.failed_stage` and `report.reply` tell the outcome.
@@ -313,7 +316,7 @@ async def probe(
     message = message or TestMessage(credentials.user, (credentials.user,))
     session = _Session(settings, credentials, timeouts, on_stage)
     email = message.build()
-    started = datetime.now(UTC)
+    started = clock() if clock is not None else datetime.now(UTC)
     try:
         await _run(session, email.as_bytes(), message, stop)
     except _Stop:
