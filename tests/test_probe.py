@@ -296,3 +296,18 @@ async def test_the_report_is_a_value_with_a_readable_str_and_a_dict(simulator: S
     assert data["stages"][-2]["code"] == 535 and data["stages"][-2]["enhanced"] == "5.7.139"
     with pytest.raises(dataclasses.FrozenInstanceError):
         report.host = "elsewhere"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("account", default_roster(), ids=lambda a: a.scenario)
+async def test_every_roster_account_is_diagnosed_as_its_lesson(
+    simulator: Simulator, account: Account
+) -> None:
+    from outlook_kit.diagnosis import Context, diagnose
+
+    expect = account.expect
+    message = TestMessage(expect.from_address or account.address, (account.address,))
+    report = await probe(settings(simulator), credentials_for(account), message=message)
+    # the learner answers "did it arrive?" from the mailbox, and the lesson's checklist
+    arrived = "yes" if simulator.mailbox.find(message.token) else "no"
+    context = Context(arrived=arrived, **dict(expect.checklist))
+    assert diagnose(report, context=context).category == expect.category

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from . import probe, simulate
+from . import diagnose, probe, simulate
 from .probe import EXIT_CODES, EXIT_USAGE, PASSWORD_ENV
 
 __all__ = ["EXIT_CODES", "EXIT_USAGE", "PASSWORD_ENV", "main"]
@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (simulate, probe):
+    for command in (simulate, probe, diagnose):
         command.register(sub)
     return parser
 

@@ -93,6 +93,10 @@ class Expect:
         code, enhanced: the failing reply's code and enhanced status code.
         from_address: the From the lesson uses when it is not the account's address.
         delivered: whether the message lands in the mailbox.
+        category: the diagnosis category the outcome must be diagnosed as (see
+            outlook_kit.diagnosis.Category), given the learner's checklist answers.
+        checklist: the learner's answers to the guide's checklist that the lesson supplies,
+            as (name, value) pairs of diagnosis.Context fields (e.g. ("two_step_on", False)).
     """
 
     secret: SecretKind = "app_password"
@@ -101,6 +105,8 @@ class Expect:
     enhanced: str | None = None
     from_address: str | None = None
     delivered: bool = True
+    category: str = "no_failure"
+    checklist: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.secret not in SECRET_KINDS:
@@ -113,6 +119,7 @@ class Expect:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["stage"] = None if self.stage is None else str(self.stage)
+        out["checklist"] = dict(self.checklist)
         return out
 
 
@@ -211,7 +218,13 @@ def default_roster() -> list[Account]:
             scenario="pop_disabled_reject",
             lesson="POP/SMTP access is off, so sign-in is refused with a 535: redo guide step 1.",
             traits=Traits(pop_smtp_enabled=False, pop_off_behaviour="reject"),
-            expect=Expect(stage=Stage.AUTH, code=535, enhanced="5.7.3", delivered=False),
+            expect=Expect(
+                category="pop_smtp_disabled",
+                stage=Stage.AUTH,
+                code=535,
+                enhanced="5.7.3",
+                delivered=False,
+            ),
         ),
         Account(
             address="pop.silent@live.com",
@@ -222,7 +235,7 @@ def default_roster() -> list[Account]:
                 "(the silent killer)."
             ),
             traits=Traits(pop_smtp_enabled=False, pop_off_behaviour="silent"),
-            expect=Expect(delivered=False),
+            expect=Expect(category="pop_smtp_disabled", delivered=False),
         ),
         Account(
             address="no.twostep@outlook.com",
@@ -235,7 +248,13 @@ def default_roster() -> list[Account]:
             ),
             traits=Traits(two_step=False),
             expect=Expect(
-                secret="password", stage=Stage.AUTH, code=535, enhanced="5.7.139", delivered=False
+                category="two_step_required",
+                checklist=(("two_step_on", False),),
+                secret="password",
+                stage=Stage.AUTH,
+                code=535,
+                enhanced="5.7.139",
+                delivered=False,
             ),
         ),
         Account(
@@ -247,7 +266,12 @@ def default_roster() -> list[Account]:
                 "the guide's table says."
             ),
             expect=Expect(
-                secret="password", stage=Stage.AUTH, code=535, enhanced="5.7.139", delivered=False
+                category="app_password_required",
+                secret="password",
+                stage=Stage.AUTH,
+                code=535,
+                enhanced="5.7.139",
+                delivered=False,
             ),
         ),
         Account(
@@ -259,7 +283,13 @@ def default_roster() -> list[Account]:
                 "fails, OAuth2 works."
             ),
             traits=Traits(basic_auth="disabled"),
-            expect=Expect(stage=Stage.AUTH, code=535, enhanced="5.7.139", delivered=False),
+            expect=Expect(
+                category="basic_auth_disabled",
+                stage=Stage.AUTH,
+                code=535,
+                enhanced="5.7.139",
+                delivered=False,
+            ),
         ),
         Account(
             address="smtp.off@outlook.fr",
@@ -271,6 +301,7 @@ def default_roster() -> list[Account]:
             ),
             traits=Traits(smtp_auth_enabled=False, created=2.0),
             expect=Expect(
+                category="pop_smtp_disabled",
                 secret="oauth_token",
                 stage=Stage.AUTH,
                 code=535,
@@ -287,6 +318,7 @@ def default_roster() -> list[Account]:
             ),
             traits=Traits(aliases=("send.as.alias@outlook.com",)),
             expect=Expect(
+                category="send_as_denied",
                 stage=Stage.MAIL_FROM,
                 code=550,
                 enhanced="5.7.60",
@@ -303,7 +335,13 @@ def default_roster() -> list[Account]:
                 "a pause."
             ),
             traits=Traits(created=3.0, preload_recipients=300, cap_reply="guide"),
-            expect=Expect(stage=Stage.RCPT_TO, code=550, enhanced="5.4.1", delivered=False),
+            expect=Expect(
+                category="daily_limit_reached",
+                stage=Stage.RCPT_TO,
+                code=550,
+                enhanced="5.4.1",
+                delivered=False,
+            ),
         ),
         Account(
             address="cap.quota@hotmail.com",
@@ -314,7 +352,13 @@ def default_roster() -> list[Account]:
                 "at DATA."
             ),
             traits=Traits(created=3.0, preload_recipients=300, cap_reply="quota"),
-            expect=Expect(stage=Stage.DATA, code=554, enhanced="5.2.0", delivered=False),
+            expect=Expect(
+                category="daily_limit_reached",
+                stage=Stage.DATA,
+                code=554,
+                enhanced="5.2.0",
+                delivered=False,
+            ),
         ),
         Account(
             address="spam.hold@outlook.com",
@@ -325,6 +369,12 @@ def default_roster() -> list[Account]:
                 "ShowTierUpgrade): verify it."
             ),
             traits=Traits(created=1.0, spam_verdict="RefuseQuota, ShowTierUpgrade"),
-            expect=Expect(stage=Stage.DATA, code=554, enhanced="5.2.0", delivered=False),
+            expect=Expect(
+                category="account_blocked_spam",
+                stage=Stage.DATA,
+                code=554,
+                enhanced="5.2.0",
+                delivered=False,
+            ),
         ),
     ]

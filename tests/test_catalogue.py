@@ -1,0 +1,80 @@
+"""The catalogue is data with its own checks: every entry complete, every pattern sound,
+every example diagnosed as its category."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from outlook_kit.diagnosis import Category, Context, catalogue, diagnose
+from outlook_kit.protocol import ENHANCED_RE
+
+ENTRIES = list(catalogue().values())
+CONTEXT_KEYS = {
+    "secret": "secret_kind",
+    "two_step_on": "two_step_on",
+    "account": "account",
+    "mechanism": "mechanism",
+    "pop_smtp_on": "pop_smtp_on",
+    "arrived": "arrived",
+}
+
+
+def test_every_category_has_an_entry_and_every_entry_a_title_and_a_fix() -> None:
+    assert {e.category for e in ENTRIES} == set(Category)
+    for entry in ENTRIES:
+        assert entry.title and entry.explanation, entry.category
+        assert entry.fix and all(step.strip() for step in entry.fix), entry.category
+        assert entry.group in {"sign-in", "transport", "sending", "other"}
+
+
+def test_every_failure_category_can_be_recognised_and_has_an_example() -> None:
+    for entry in ENTRIES:
+        if entry.category is Category.UNKNOWN:
+            continue
+        assert entry.patterns, f"{entry.category} has no pattern"
+        if entry.category is not Category.NO_FAILURE:
+            assert entry.examples, f"{entry.category} has no example"
+
+
+def test_guide_steps_are_the_guides_four_steps() -> None:
+    assert {e.guide_step for e in ENTRIES} <= {None, 1, 2, 3, 4}
+
+
+@pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: str(e.category))
+def test_patterns_are_sound(entry: Any) -> None:
+    for pattern in entry.patterns:
+        assert pattern.weight > 0 and pattern.why
+        for code in pattern.codes:
+            assert 200 <= code <= 599, code
+        for enhanced in pattern.enhanced:
+            assert ENHANCED_RE.fullmatch(enhanced), enhanced
+            # RFC 3463: the enhanced code's class agrees with the reply class
+            for code in pattern.codes:
+                assert str(code)[0] == enhanced[0], (code, enhanced)
+        if pattern.text is not None:
+            # no nested repetition such as (a+)+ or (a*)*: matching stays linear
+            assert not re.search(r"\([^()]*[+*]\)[+*{]", pattern.text.pattern), pattern.text.pattern
+
+
+def test_alternatives_name_other_real_categories() -> None:
+    for entry in ENTRIES:
+        for alt in entry.alternatives:
+            assert alt.category in set(Category) and alt.category != entry.category
+            assert alt.reason
+
+
+EXAMPLES = [(e.category, ex) for e in ENTRIES for ex in e.examples]
+
+
+@pytest.mark.parametrize(
+    ("category", "example"), EXAMPLES, ids=[f"{c}-{i}" for i, (c, _) in enumerate(EXAMPLES)]
+)
+def test_every_example_is_diagnosed_as_its_category(
+    category: Category, example: dict[str, Any]
+) -> None:
+    context = Context(**{CONTEXT_KEYS[k]: v for k, v in example.items() if k in CONTEXT_KEYS})
+    result = diagnose(example["text"], stage=example.get("stage"), context=context)
+    assert result.category == category, (result.category, result.evidence)

@@ -1,0 +1,241 @@
+"""Given an error as a user pastes it (or a probe meets it), the kit names the cause and the fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outlook_kit.accounts import SecretKind
+from outlook_kit.diagnosis import Category, Confidence, Context, diagnose, parse_error
+from outlook_kit.protocol import Stage
+
+CORPUS = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "outlook_errors_public.jsonl").open()
+]
+BARE_139 = "535 5.7.139 Authentication unsuccessful [BN9PR03CA0123.namprd03.prod.outlook.com]"
+
+
+def ranked(text: str, stage: str | None = None) -> list[str]:
+    result = diagnose(text, stage=stage)
+    return [str(result.category)] + [str(a.category) for a in result.alternatives]
+
+
+@pytest.mark.parametrize("with_stage", [False, True], ids=["text only", "with the stage"])
+def test_the_public_corpus_is_diagnosed_as_labelled(
+    with_stage: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    top1 = top3 = label_top3 = 0
+    for row in CORPUS:
+        accepted = {row["category"], *row["alt_categories"]}
+        answers = ranked(row["text"], row["stage"] if with_stage else None)
+        top1 += answers[0] in accepted
+        top3 += bool(accepted & set(answers[:3]))
+        label_top3 += row["category"] in answers[:3]
+    n = len(CORPUS)
+    with capsys.disabled():
+        print(
+            f"\ncorpus ({'with stage' if with_stage else 'text only'}): top-1 {top1}/{n} "
+            f"({top1 / n:.1%}), label or alternative in top-3 {top3}/{n}, "
+            f"labelled category in top-3 {label_top3}/{n}"
+        )
+    assert top1 / n >= 0.90
+    assert top3 == n
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "enhanced", "stage"),
+    [
+        (
+            "Error: Invalid login: 535 5.7.3 Authentication unsuccessful [X]",
+            535,
+            "5.7.3",
+            Stage.AUTH,
+        ),
+        (
+            "smtplib.SMTPSenderRefused: (530, b'5.7.57 SMTP; Client was not authenticated', 'a@b.c')",
+            530,
+            "5.7.57",
+            Stage.MAIL_FROM,
+        ),
+        (
+            "MailKit.Security.AuthenticationException: 535: 5.7.139 Authentication unsuccessful",
+            535,
+            "5.7.139",
+            Stage.AUTH,
+        ),
+        (
+            'Expected response code 250 but got code "550", with message "550 5.7.60 SMTP; Client does not"',
+            550,
+            "5.7.60",
+            None,
+        ),
+        (
+            "SMTP code: 550 Detail: 5.7.60 SMTP; Client does not have permissions",
+            550,
+            "5.7.60",
+            None,
+        ),
+        ("Error: connect ETIMEDOUT 204.79.197.212:587", None, None, Stage.CONNECT),
+        (
+            "550 5.4.1 [x@y.br]: Recipient address rejected (in reply to RCPT TO command)",
+            550,
+            "5.4.1",
+            Stage.RCPT_TO,
+        ),
+    ],
+)
+def test_codes_and_stage_are_read_out_of_any_wrapper(
+    text: str, code: int | None, enhanced: str | None, stage: Stage | None
+) -> None:
+    parsed = parse_error(text)
+    assert (parsed.code, parsed.enhanced) == (code, enhanced)
+    if stage is not None:
+        assert parsed.stage == stage
+
+
+def test_a_bare_535_5_7_139_with_the_regular_password_means_app_password_required() -> None:
+    result = diagnose(BARE_139, stage="auth", context=Context(secret_kind=SecretKind.PASSWORD))
+    assert result.category is Category.APP_PASSWORD_REQUIRED
+    assert result.guide_step == 3
+    assert result.confidence is Confidence.HIGH
+
+
+def test_with_an_app_password_the_guide_points_at_step_1_and_basic_auth_is_the_strong_alternative() -> (
+    None
+):
+    result = diagnose(BARE_139, stage="auth", context=Context(secret_kind=SecretKind.APP_PASSWORD))
+    assert result.category is Category.POP_SMTP_DISABLED
+    assert result.guide_step == 1
+    assert result.alternatives[0].category is Category.BASIC_AUTH_DISABLED
+    assert result.guide_says and result.seen_in_practice  # both where guide and practice differ
+
+
+def test_the_five_texts_of_5_7_139_are_told_apart() -> None:
+    texts = {
+        "Authentication unsuccessful, basic authentication is disabled.": Category.BASIC_AUTH_DISABLED,
+        "Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.": Category.TENANT_SMTP_AUTH_DISABLED,
+        "Authentication unsuccessful, user is locked by your organization's security defaults policy.": Category.SECURITY_DEFAULTS_BLOCK,
+        "Authentication unsuccessful, the request did not meet the criteria to be authenticated successfully.": Category.SECURITY_DEFAULTS_BLOCK,
+        "Authentication unsuccessful, the user credentials were incorrect.": Category.WRONG_CREDENTIALS,
+    }
+    for text, category in texts.items():
+        assert diagnose(f"535 5.7.139 {text}").category is category, text
+
+
+def test_a_clean_send_that_never_arrived_points_at_pop_smtp() -> None:
+    from datetime import UTC, datetime
+
+    from outlook_kit.probe import ProbeReport, StageResult
+
+    report = ProbeReport(
+        host="smtp-mail.outlook.com",
+        port=587,
+        user="me@outlook.com",
+        secret_kind=SecretKind.APP_PASSWORD,
+        from_addr="me@outlook.com",
+        recipients=("me@outlook.com",),
+        started_at=datetime.now(UTC),
+        stages=tuple(StageResult(s, True, 1.0) for s in Stage),
+        transcript=(),
+    )
+    assert diagnose(report, context=Context(arrived="no")).category is Category.POP_SMTP_DISABLED
+    assert diagnose(report, context=Context(arrived="yes")).category is Category.NO_FAILURE
+
+
+def test_5_4_1_with_as_201806281_is_the_recipients_side_and_the_cap_stays_an_alternative() -> None:
+    text = "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [PR2FRA01FT009.eop-fra01.prod.protection.outlook.com]"
+    plain = diagnose(text, stage="rcpt_to")
+    assert plain.category is Category.RECIPIENT_REJECTED
+    near = diagnose(text, stage="rcpt_to", context=Context(recent_recipients_24h=295, cap=300))
+    assert near.category is Category.RECIPIENT_REJECTED
+    assert near.alternatives[0].category is Category.DAILY_LIMIT_REACHED
+
+
+def test_the_guides_cap_reply_without_as_reads_as_the_daily_limit() -> None:
+    result = diagnose(
+        "550 5.4.1 Recipient address rejected: Access denied [BN9PR03CA0123.namprd03.prod.outlook.com]"
+    )
+    assert result.category is Category.DAILY_LIMIT_REACHED
+    assert any(a.category is Category.RECIPIENT_REJECTED for a in result.alternatives)
+
+
+def test_unknown_is_still_explained_from_its_parts() -> None:
+    result = diagnose("554 5.6.0 Something nobody has seen before", stage="data")
+    assert result.category is Category.UNKNOWN
+    assert "permanent" in result.explanation and "content" in result.explanation
+    assert "data" in result.explanation
+    assert result.fix
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   \n\t",
+        "\x00\x01\x02\xff",
+        "a" * 1_000_000,
+        "😀" * 1000,
+        "535 5.7.139 Fehler bei der Authentifizierung, Standardauthentifizierung ist deaktiviert.",
+        "550 5.7.60 SMTP; Client does not have permissions to send as this sender\n" * 3
+        + "535 5.7.3 Authentication unsuccessful",
+    ],
+    ids=["empty", "whitespace", "binary", "megabyte", "emoji", "german", "several"],
+)
+def test_bad_input_gets_a_diagnosis_never_a_traceback(text: str) -> None:
+    result = diagnose(text)
+    assert result.category in set(Category)
+    assert result.explanation and result.fix
+    if not text.strip():
+        assert result.category is Category.UNKNOWN and "paste" in result.explanation
+
+
+def test_bytes_are_read_too() -> None:
+    assert (
+        diagnose(b"550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal").category is Category.BARE_LINEFEED
+    )
+
+
+def test_several_errors_in_one_paste_yield_the_strongest_with_the_others_as_alternatives() -> None:
+    text = (
+        "550 5.7.60 SMTP; Client does not have permissions to send as this sender\n"
+        "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal"
+    )
+    result = diagnose(text)
+    assert {result.category, *(a.category for a in result.alternatives)} >= {
+        Category.SEND_AS_DENIED,
+        Category.BARE_LINEFEED,
+    }
+
+
+def test_an_unknown_stage_name_is_refused_with_the_list() -> None:
+    with pytest.raises(ValueError, match="use one of"):
+        diagnose("535", stage="sending")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=2000))
+def test_arbitrary_text_never_raises(text: str) -> None:
+    result = diagnose(text)
+    assert result.category in set(Category)
+    assert str(result)  # renders
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=2000))
+def test_arbitrary_bytes_never_raise(data: bytes) -> None:
+    assert diagnose(data).category in set(Category)
+
+
+def test_the_diagnosis_is_a_value_with_a_dict_for_json() -> None:
+    result = diagnose(
+        "Error: Invalid login: 535 5.7.139 Authentication unsuccessful, basic authentication is disabled."
+    )
+    data = result.to_dict()
+    assert json.loads(json.dumps(data))["category"] == "basic_auth_disabled"
+    assert data["alternatives"] and {"category", "reason"} <= data["alternatives"][0].keys()
+    assert data["code"] == 535 and data["enhanced"] == "5.7.139" and data["stage"] == "auth"
