@@ -16,7 +16,9 @@ from .accounts import (
     settings_for,
     validate_address,
 )
+from .bundle import support_bundle
 from .caps import CapModel
+from .diagnosis import Category, Confidence, Context, Diagnosis, diagnose
 from .errors import (
     AddressError,
     HeaderError,
@@ -30,12 +32,17 @@ from .probe import ProbeReport, StageResult, Timeouts, probe
 from .protocol import Reply, Stage
 from .secret import Redactor, Secret
 from .sendlog import append_to_log, log_record
+from .verdict import SignInVerdict, VerdictKind, signin_verdict
 
 __all__ = [
     "AccountSettings",
     "AddressError",
     "CapModel",
+    "Category",
+    "Confidence",
+    "Context",
     "Credentials",
+    "Diagnosis",
     "HeaderError",
     "OutlookKitError",
     "ProbeReport",
@@ -46,6 +53,7 @@ __all__ = [
     "SecretError",
     "SecretKind",
     "SettingsError",
+    "SignInVerdict",
     "Simulator",
     "SmtpSettings",
     "Stage",
@@ -54,10 +62,14 @@ __all__ = [
     "Timeouts",
     "TlsMode",
     "UsageError",
+    "VerdictKind",
     "append_to_log",
+    "diagnose",
     "log_record",
     "probe",
     "settings_for",
+    "signin_verdict",
+    "support_bundle",
     "validate_address",
 ]
 __version__ = "0.1.0"
