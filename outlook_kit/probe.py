@@ -208,8 +208,9 @@ class _Session:
             yield
         except _StageFailed as failed:
             reply, note = failed.reply, failed.note
-        except aiosmtplib.SMTPResponseException as exc:
-            reply = Reply.parse(exc.code, exc.message)
+        except aiosmtplib.SMTPResponseException as exc:  # a refusal raised by aiosmtplib itself
+            reply = Reply.parse(exc.code, self.redactor.scrub(exc.message))
+            self.transcript.received(reply)
         except (aiosmtplib.SMTPTimeoutError, TimeoutError):
             if stage in (Stage.DNS, Stage.CONNECT):
                 note = f"no answer within {self.timeouts.connect:g} s (timed out)"
