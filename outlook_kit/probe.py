@@ -574,6 +574,11 @@ async def _quit(s: _Session) -> None:
         pass
     finally:
         if smtp is not None:
+            # Abort at once: after STARTTLS, close() starts a TLS shutdown that keeps the
+            # socket registered with the loop, and closing it under that transport lets the
+            # next probe's socket reuse its number ("File descriptor N is used by transport").
+            if isinstance(smtp.transport, asyncio.Transport):
+                smtp.transport.abort()
             smtp.close()
         if s.sock is not None:
             s.sock.close()

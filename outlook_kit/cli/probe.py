@@ -2,7 +2,8 @@
 
 The secret never comes from the command line: it is read from the OUTLOOK_KIT_PASSWORD
 environment variable, from standard input (--password-stdin), or from a prompt that does
-not echo.
+not echo. With --oauth it is an OAuth2 access token from Microsoft's device-code sign-in
+(or its private cache); with --token-env VAR, a ready access token from that variable.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import os
 import sys
 from typing import Any, TextIO
 
-from ..accounts import Credentials, SmtpSettings, settings_for
-from ..errors import UsageError
+from ..accounts import Credentials, Provider, SmtpSettings, provider_of, settings_for
+from ..errors import SignInError, UsageError
 from ..message import TestMessage
 from ..probe import ProbeReport, Timeouts, probe
 from ..protocol import Stage
@@ -24,6 +25,7 @@ from ..sendlog import append_to_log
 
 PASSWORD_ENV = "OUTLOOK_KIT_PASSWORD"
 EXIT_USAGE = 2
+EXIT_SIGN_IN = 3  # the OAuth2 sign-in gave no token (before any SMTP stage ran)
 # A distinct exit code per failing stage, so scripts can tell where a send failed.
 EXIT_CODES = {stage: 10 + i for i, stage in enumerate(Stage)}
 
@@ -35,7 +37,7 @@ def register(sub: Any) -> None:
         allow_abbrev=False,
         description="Connect, STARTTLS, sign in and send a test message, stage by stage. "
         f"The password comes from ${PASSWORD_ENV}, --password-stdin, or a prompt.",
-        epilog=f"Exit status: 0 success; {EXIT_USAGE} usage; "
+        epilog=f"Exit status: 0 success; {EXIT_USAGE} usage; {EXIT_SIGN_IN} OAuth2 sign-in; "
         + ", ".join(f"{code} {stage}" for stage, code in EXIT_CODES.items()),
     )
     pr.add_argument("--user", required=True, help="the account's full address")
@@ -61,6 +63,50 @@ def register(sub: Any) -> None:
         "--regular-password",
         action="store_true",
         help="the secret is the account's sign-in password, not an App Password",
+    )
+    oauth = pr.add_argument_group(
+        "OAuth2 (XOAUTH2)",
+        "Sign in with an OAuth2 access token instead of a password, for accounts whose App "
+        "Password is refused (basic authentication is disabled).",
+    )
+    oauth.add_argument(
+        "--oauth",
+        action="store_true",
+        help="sign in at Microsoft with a device code (or reuse the saved sign-in) and "
+        "authenticate with AUTH XOAUTH2",
+    )
+    oauth.add_argument(
+        "--client-id",
+        help="the Application (client) ID of the app you registered "
+        "(default: $OUTLOOK_KIT_CLIENT_ID)",
+    )
+    oauth.add_argument(
+        "--tenant",
+        help="consumers, organizations, or a tenant id or domain (default: consumers for "
+        "personal addresses, organizations for others)",
+    )
+    oauth.add_argument(
+        "--token-cache",
+        metavar="FILE",
+        help="the private file (mode 0600) keeping the sign-in "
+        "(default: $OUTLOOK_KIT_TOKEN_CACHE or ~/.config/outlook-kit/token-cache.json)",
+    )
+    oauth.add_argument(
+        "--authority",
+        metavar="URL",
+        help="the identity endpoint instead of https://login.microsoftonline.com/TENANT "
+        "(the local identity stand-in, in lessons)",
+    )
+    oauth.add_argument(
+        "--authority-cafile",
+        metavar="FILE",
+        help="PEM file of CAs to trust for the identity endpoint (the stand-in's CA file)",
+    )
+    oauth.add_argument(
+        "--token-env",
+        metavar="VAR",
+        help="read a ready OAuth2 access token from the environment variable VAR "
+        "(never from an argument) and authenticate with AUTH XOAUTH2",
     )
     pr.add_argument("--json", action="store_true", help="print the report as JSON")
     pr.add_argument("--transcript", action="store_true", help="print the SMTP transcript")
@@ -97,13 +143,21 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         )
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
-    secret = _read_secret(args)
-    credentials = (
-        Credentials.password(args.user, secret)
-        if args.regular_password
-        else Credentials.app_password(args.user, secret)
-    )
-    del secret
+    signed_in_as: str | None = None
+    if args.oauth or args.token_env:
+        try:
+            credentials, signed_in_as = _oauth_credentials(args)
+        except SignInError as exc:
+            print(f"outlook-kit: sign-in failed: {exc}", file=sys.stderr)
+            return EXIT_SIGN_IN
+    else:
+        secret = _read_secret(args)
+        credentials = (
+            Credentials.password(args.user, secret)
+            if args.regular_password
+            else Credentials.app_password(args.user, secret)
+        )
+        del secret
     message = TestMessage(args.from_addr or credentials.user, tuple(args.to or [credentials.user]))
     timeouts = Timeouts(connect=min(10.0, args.timeout), command=args.timeout)
     report = asyncio.run(
@@ -112,7 +166,59 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.log:
         append_to_log(args.log, report)
     out.write(_render(report, json_out=args.json, transcript=args.transcript))
+    if args.oauth or args.token_env:
+        _explain_refusal(report, signed_in_as, stream=sys.stderr)
     return 0 if report.ok else EXIT_CODES[report.failed_stage or Stage.QUIT]
+
+
+def _oauth_credentials(args: argparse.Namespace) -> tuple[Credentials, str | None]:
+    """Credentials.oauth_token from --token-env or --oauth, and who the token is for."""
+    from ..oauth import EnvironmentToken, MicrosoftIdentity
+
+    if args.oauth and args.token_env:
+        raise UsageError("give either --oauth or --token-env, not both")
+    if args.password_stdin or args.regular_password:
+        raise UsageError(
+            "--password-stdin and --regular-password are for passwords; "
+            "--oauth and --token-env sign in with an OAuth2 token"
+        )
+    if args.token_env:
+        token = EnvironmentToken(args.token_env).get_token(args.user)
+        return Credentials.oauth_token(args.user, token), None
+    tenant = args.tenant
+    if tenant is None and args.authority is None:
+        tenant = "consumers" if provider_of(args.user) is Provider.PERSONAL else "organizations"
+    identity = MicrosoftIdentity(
+        args.client_id,
+        tenant=tenant,
+        authority=args.authority,
+        token_cache=args.token_cache,
+        cafile=args.authority_cafile,
+        interactive=True,
+    )
+    token = identity.get_token(args.user)
+    who = identity.signed_in_as
+    how = {"cache": "saved sign-in", "refresh": "saved sign-in, refreshed"}.get(
+        identity.last_source or "", "new sign-in"
+    )
+    print(f"Signed in as {who or args.user} ({how}).", file=sys.stderr, flush=True)
+    if who and who.casefold() != args.user.casefold():
+        print(
+            f"Warning: the token is for {who}, not {args.user}; Outlook will refuse it "
+            "(535 5.7.3).",
+            file=sys.stderr,
+            flush=True,
+        )
+    return Credentials.oauth_token(args.user, token), who
+
+
+def _explain_refusal(report: ProbeReport, signed_in_as: str | None, *, stream: TextIO) -> None:
+    from ..oauth import explain_xoauth2_refusal
+
+    refusal = explain_xoauth2_refusal(report, signed_in_as=signed_in_as)
+    if refusal is not None:
+        print(f"Why ({refusal.category}): {refusal.reason}", file=stream)
+        print(f"Fix: {refusal.fix}", file=stream)
 
 
 def _render(report: ProbeReport, *, json_out: bool, transcript: bool) -> str:
