@@ -6,11 +6,22 @@ and earns reputation, with more after six months of steady sending. Microsoft's
 published figure for Microsoft 365 subscribers (5,000 recipients a day) is the
 ceiling. Limits count recipients, not messages. The simulator and the log analysis
 share this model, so the cap a learner meets in practice is the curve the charts draw.
+
+The best estimate of a real account's cap is the one its own log shows: `infer_cap` bounds
+it from below by every accepted send and from above by every refusal at the cap, per age
+band, under a rolling 24-hour window and under a reset at midnight UTC, and says which of
+the two explains the log better.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ASSUMPTION_LABEL = (
     "assumed cap (setup guide's ~300/day for new accounts, growing with age; "
@@ -60,3 +71,252 @@ class CapModel:
         if age_days >= self.mature_after_days:
             grown = max(grown, self.mature_cap)
         return min(grown, self.ceiling)
+
+    def caps_for_ages(self, ages_days: Sequence[float]) -> list[int]:
+        """`cap_for_age` of many ages at once (vectorised; the same rule)."""
+        import numpy as np
+
+        ages = np.asarray(ages_days, dtype=float)
+        if ages.size and np.nanmin(ages) < 0:
+            raise ValueError(f"account age cannot be negative ({np.nanmin(ages)} days)")
+        grown = self.new_account_cap + self.growth_per_step * np.floor(ages / self.step_days)
+        grown = np.where(ages >= self.mature_after_days, np.maximum(grown, self.mature_cap), grown)
+        return [int(c) for c in np.minimum(grown, self.ceiling)]
+
+    def breakpoints(self, until_days: float) -> list[float]:
+        """The ages (days) up to `until_days` where the cap changes, starting with 0."""
+        if until_days < 0:
+            raise ValueError(f"account age cannot be negative ({until_days} days)")
+        points = {0.0}
+        step = 1
+        while step * self.step_days <= until_days:
+            points.add(float(step * self.step_days))
+            step += 1
+        if self.mature_after_days <= until_days:
+            points.add(float(self.mature_after_days))
+        ordered = sorted(points)
+        # keep only the points where the cap really changes
+        out = [ordered[0]]
+        for age in ordered[1:]:
+            if self.cap_for_age(age) != self.cap_for_age(out[-1]):
+                out.append(age)
+        return out
+
+
+# --- inference: the cap the log itself shows -------------------------------------------------
+
+WINDOWS = ("rolling_24h", "midnight_utc")
+"""The two ways the cap window could work: a rolling 24 hours, or a reset at 00:00 UTC."""
+
+UNDETERMINED = "undetermined"
+
+
+@dataclass(frozen=True)
+class CapEstimate:
+    """The cap one account's log shows, over one age band, under the better window.
+
+    The cap lies in [low, high]: every accepted send shows the cap is at least the count
+    it brought the window to; every first refusal at the cap shows it is at most the count
+    at that moment plus the refused message's recipients, minus one.
+
+    Attributes:
+        account: the account.
+        band_start, band_end: the account ages (days) the estimate covers.
+        low: the cap is at least this (None with no accepted send).
+        high: the cap is at most this (None with no refusal at the cap).
+        value: the estimate (the middle of [low, high]); None without a refusal.
+        window: "rolling_24h", "midnight_utc", "either" (both explain the log equally) or
+            "undetermined" (no refusal at the cap to tell them apart).
+        contradictions: per window, the fewest log events that window cannot explain.
+        accepted: accepted sends used; hits: first refusals at the cap used.
+    """
+
+    account: str
+    band_start: float
+    band_end: float
+    low: int | None
+    high: int | None
+    value: int | None
+    window: str
+    contradictions: tuple[tuple[str, int], ...] = ()
+    accepted: int = 0
+    hits: int = 0
+
+    def contains(self, cap: int) -> bool:
+        """True when `cap` lies in the estimate's interval."""
+        return (self.low is None or self.low <= cap) and (self.high is None or cap <= self.high)
+
+    def to_dict(self) -> dict[str, Any]:
+        """{value, low, high, window}, as `outlook-kit analyze --json` prints it."""
+        return {"value": self.value, "low": self.low, "high": self.high, "window": self.window}
+
+    @property
+    def short(self) -> str:
+        """A table cell: `551 (550-553)`, `>=781`, or `?`."""
+        if self.high is None:
+            return f">={self.low:,}" if self.low is not None else "?"
+        if self.low == self.high or self.low is None:
+            return f"{self.high:,}"
+        return f"{self.value:,} ({self.low:,}-{self.high:,})"
+
+    def __str__(self) -> str:
+        if self.high is None:
+            return f"at least {self.low} ({self.window})" if self.low is not None else "unknown"
+        if self.low == self.high:
+            return f"{self.high} ({self.window})"
+        return f"{self.value} (between {self.low} and {self.high}, {self.window})"
+
+
+def bound_interval(
+    lower: Sequence[float], upper: Sequence[float]
+) -> tuple[int, int | None, int | None]:
+    """The fewest bounds violated by any cap, and the interval of caps that violate that few.
+
+    Args:
+        lower: counts the cap is at least (accepted sends).
+        upper: counts the cap is at most (first refusals).
+
+    Returns:
+        (violations, low, high); high is None without upper bounds, low None without lower.
+    """
+    import numpy as np
+
+    lo = np.sort(np.asarray(lower, dtype=float))
+    hi = np.sort(np.asarray(upper, dtype=float))
+    if len(hi) == 0:
+        return 0, (int(lo[-1]) if len(lo) else None), None
+    if len(lo) == 0:
+        return 0, None, int(hi[0])
+    candidates = np.unique(np.concatenate([lo, hi]))
+    above = len(lo) - np.searchsorted(lo, candidates, side="right")  # lower bounds > C
+    below = np.searchsorted(hi, candidates, side="left")  # upper bounds < C
+    violations = above + below
+    best = int(violations.min())
+    chosen = candidates[violations == best]
+    return best, int(chosen.min()), int(chosen.max())
+
+
+def infer_cap(
+    evidence: pd.DataFrame,
+    *,
+    model: CapModel | None = None,
+    created: Mapping[str, Any] | None = None,
+) -> pd.DataFrame:
+    """Cap estimates per account and age band from the log's own evidence.
+
+    Args:
+        evidence: one row per accepted send and per first refusal at the cap, with columns
+            account, time, kind ("accepted" or "hit"), n_recipients, and the count under
+            each window: rolling_24h and midnight_utc (the accepted recipients in the window
+            including an accepted send itself, before a refusal).
+            `outlook_kit.analysis.cap_evidence` builds it.
+        model: where the age bands break (the cap model's steps); `CapModel()` by default.
+        created: account -> creation time (or date); the first send when missing.
+
+    Returns:
+        One row per account and band: account, band_start, band_end (ages in days), low,
+        high, value, window, contradictions_rolling_24h, contradictions_midnight_utc,
+        accepted, hits, and `estimate` (the CapEstimate).
+    """
+    import numpy as np
+    import pandas as pd
+
+    model = model or CapModel()
+    columns = [
+        "account", "band_start", "band_end", "low", "high", "value", "window",
+        "contradictions_rolling_24h", "contradictions_midnight_utc", "accepted", "hits",
+        "estimate",
+    ]  # fmt: skip
+    rows: list[dict[str, Any]] = []
+    if len(evidence) == 0:
+        return pd.DataFrame(rows, columns=columns)
+    for account, group in evidence.groupby("account", observed=True, sort=True):
+        born = _created(created, str(account), group["time"].min())
+        ages = (group["time"] - born).dt.total_seconds().to_numpy() / 86400.0
+        ages = np.maximum(ages, 0.0)
+        edges = model.breakpoints(float(ages.max()))
+        band = np.searchsorted(np.asarray(edges), ages, side="right") - 1
+        for index in sorted(set(band.tolist())):
+            part = group[band == index]
+            start = edges[index]
+            end = edges[index + 1] if index + 1 < len(edges) else float(math.ceil(ages.max()))
+            rows.append(_estimate(str(account), start, end, part))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def account_windows(estimates: pd.DataFrame) -> dict[str, str]:
+    """Per account, the window that explains all its bands' refusals better (fewest events
+    contradicting it in total): "rolling_24h", "midnight_utc", "either" or "undetermined"."""
+    out: dict[str, str] = {}
+    if estimates.empty:
+        return out
+    for account, bands in estimates.groupby("account", sort=True):
+        if int(bands["hits"].sum()) == 0:
+            out[str(account)] = UNDETERMINED
+            continue
+        rolling = int(bands["contradictions_rolling_24h"].sum())
+        midnight = int(bands["contradictions_midnight_utc"].sum())
+        out[str(account)] = (
+            "either" if rolling == midnight else WINDOWS[0] if rolling < midnight else WINDOWS[1]
+        )
+    return out
+
+
+def _created(created: Mapping[str, Any] | None, account: str, first: Any) -> Any:
+    import pandas as pd
+
+    if created and account in created:
+        value = pd.Timestamp(created[account])
+        return value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")
+    return first
+
+
+def _estimate(account: str, start: float, end: float, part: pd.DataFrame) -> dict[str, Any]:
+    import numpy as np
+
+    accepted = part[part["kind"] == "accepted"]
+    hits = part[part["kind"] == "hit"]
+    k = hits["n_recipients"].to_numpy(dtype=float)
+    results = {}
+    for window in WINDOWS:
+        lower = accepted[window].to_numpy(dtype=float)
+        upper = np.asarray(hits[window].to_numpy(dtype=float) + k - 1)
+        results[window] = bound_interval(lower.tolist(), upper.tolist())
+    if len(hits) == 0:
+        window = UNDETERMINED
+    else:
+        rolling, midnight = (results[w][0] for w in WINDOWS)
+        window = (
+            "either" if rolling == midnight else WINDOWS[0] if rolling < midnight else WINDOWS[1]
+        )
+    chosen = results[WINDOWS[1] if window == WINDOWS[1] else WINDOWS[0]]
+    _, low, high = chosen
+    if low is not None and high is not None and low > high:  # the bounds cross: a contradiction
+        low, high = high, low
+    value = (low + high) // 2 if low is not None and high is not None else None
+    estimate = CapEstimate(
+        account=account,
+        band_start=start,
+        band_end=end,
+        low=low,
+        high=high,
+        value=value,
+        window=window,
+        contradictions=tuple((w, results[w][0]) for w in WINDOWS),
+        accepted=len(accepted),
+        hits=len(hits),
+    )
+    return {
+        "account": account,
+        "band_start": start,
+        "band_end": end,
+        "low": low,
+        "high": high,
+        "value": value,
+        "window": window,
+        "contradictions_rolling_24h": results[WINDOWS[0]][0],
+        "contradictions_midnight_utc": results[WINDOWS[1]][0],
+        "accepted": len(accepted),
+        "hits": len(hits),
+        "estimate": estimate,
+    }

@@ -1,7 +1,8 @@
 """The command line: one module per subcommand, each a thin front over the package.
 
-`outlook-kit simulate` (simulate.py), `outlook-kit probe` (probe.py). Secrets are never
-taken as arguments: a flag that looks like one is refused before argparse could echo it.
+`outlook-kit simulate` (simulate.py), `outlook-kit probe` (probe.py), `outlook-kit analyze`
+(analyze.py). Secrets are never taken as arguments: a flag that looks like one is refused
+before argparse could echo it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from . import diagnose, probe, simulate
+from . import analyze, diagnose, probe, simulate
 from .probe import EXIT_CODES, EXIT_USAGE, PASSWORD_ENV
 
 __all__ = ["EXIT_CODES", "EXIT_USAGE", "PASSWORD_ENV", "main"]
@@ -31,7 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (simulate, probe, diagnose):
+    for command in (simulate, probe, diagnose, analyze):
         command.register(sub)
     return parser
 

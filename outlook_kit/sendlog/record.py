@@ -12,8 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .probe import ProbeReport
-from .protocol import Stage
+from ..probe import ProbeReport
+from ..protocol import Stage
 
 LOG_FIELDS = (
     "time",

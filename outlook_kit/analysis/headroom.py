@@ -1,0 +1,242 @@
+"""Room left under the cap now, a forecast of when the cap will be met, first-time recipients.
+
+Headroom is the cap (inferred from the log where it shows one, else the model's for the
+account's age) less the recipients accepted in the last 24 hours. The forecast carries the
+last 7 days' daily average forward along the last 28 days' trend. Microsoft also limits
+first-time (non-relationship) recipients separately: 1,000 a day for subscribers.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from ..caps import CapModel
+from ..sendlog.load import connect_recipients
+from ._common import WINDOW_SQL, Created, LogLike, age_days, check_tz, level
+from .volume import Passes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NON_RELATIONSHIP_LIMIT = 1000
+"""Microsoft's published first-time recipients a day for Microsoft 365 subscribers."""
+PACE_DAYS = 7
+TREND_DAYS = 28
+HORIZON_DAYS = 365
+"""The forecast looks a year ahead at most."""
+WARNINGS = (0.8, 0.9, 1.0)
+
+
+def headroom(
+    log: LogLike,
+    *,
+    now: datetime | None = None,
+    cap_model: CapModel | None = None,
+    created: Created | None = None,
+    estimates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per account: the cap now, recipients in the last 24 hours, the room left, a forecast.
+
+    Args:
+        log: a SendLog or a normalised frame.
+        now: the moment to measure at (UTC); the log's last event by default.
+        cap_model: the assumed cap by age; `CapModel()` by default.
+        created: account -> creation date; the first send in the log when missing.
+        estimates: `infer_cap` output; the cap inferred for the current age band is used
+            where it has an upper bound, else the model's.
+
+    Returns:
+        account, now, age_days, cap_now, cap_basis ("inferred"; "at least (log)" where the
+        log shows more than the model without a refusal; "assumed"), used_24h,
+        headroom_now, share_now, level ("ok", "above 80%", "above 90%", "at cap"),
+        paused_until, pace_per_day, trend_per_day, reaches_80, reaches_90, reaches_cap
+        (the dates the forecast meets 80%, 90% and 100% of the cap; NaT if not within a
+        year).
+    """
+    passes = Passes(log, cap_model=cap_model or CapModel(), created=created, rolling="near_cap")
+    return headroom_from(passes, now=now, estimates=estimates)
+
+
+def headroom_from(
+    passes: Passes, *, now: datetime | None = None, estimates: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    import pandas as pd
+
+    groups = passes.groups
+    if groups.empty:
+        return pd.DataFrame()
+    moment = pd.Timestamp(now) if now is not None else groups["last_time"].max()
+    moment = moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
+    used = passes.con.execute(
+        f"""SELECT account, coalesce(sum(n_recipients) FILTER (status = 'sent'
+              AND time > CAST(? AS TIMESTAMPTZ) - {WINDOW_SQL}
+              AND time <= CAST(? AS TIMESTAMPTZ)), 0) AS used_24h
+        FROM log GROUP BY account""",
+        [moment.to_pydatetime(), moment.to_pydatetime()],
+    ).fetchdf()
+    used["account"] = used["account"].astype(str)
+    out = used.sort_values("account", ignore_index=True)
+    out["now"] = moment
+    out["age_days"] = age_days(pd.Series([moment] * len(out)), passes.born, out["account"])
+    model = passes.cap_model
+    caps, basis = [], []
+    for account, age in zip(out["account"], out["age_days"], strict=True):
+        inferred, low = _current(estimates, account, float(age))
+        assumed = model.cap_for_age(float(age))
+        if inferred is not None:
+            caps.append(inferred)
+            basis.append("inferred")
+        elif low is not None and low > assumed:  # the log proves the model too low
+            caps.append(low)
+            basis.append("at least (log)")
+        else:
+            caps.append(assumed)
+            basis.append("assumed")
+    out["cap_now"] = caps
+    out["cap_basis"] = basis
+    out["used_24h"] = out["used_24h"].astype("int64")
+    out["headroom_now"] = out["cap_now"] - out["used_24h"]
+    out["share_now"] = out["used_24h"] / out["cap_now"]
+    out["level"] = [level(s) for s in out["share_now"]]
+    out["paused_until"] = _paused_until(passes, moment)
+    forecast = _forecast(passes, moment, out.set_index("account")["cap_now"])
+    out = out.merge(forecast, on="account", how="left")
+    for name in ("reaches_80", "reaches_90", "reaches_cap"):
+        out[name] = pd.to_datetime(out[name], utc=True)
+    out["pace_per_day"] = out["pace_per_day"].astype(float).fillna(0.0)
+    out["trend_per_day"] = out["trend_per_day"].astype(float).fillna(0.0)
+    result: pd.DataFrame = out[
+        [
+            "account", "now", "age_days", "cap_now", "cap_basis", "used_24h", "headroom_now",
+            "share_now", "level", "paused_until", "pace_per_day", "trend_per_day",
+            "reaches_80", "reaches_90", "reaches_cap",
+        ]
+    ]  # fmt: skip
+    return result
+
+
+def _current(
+    estimates: pd.DataFrame | None, account: str, age: float
+) -> tuple[int | None, int | None]:
+    """The inferred cap (value, low) of the age band holding this age."""
+    if estimates is None or estimates.empty:
+        return None, None
+    mine = estimates[estimates["account"] == account]
+    band = mine[mine["band_start"] <= age].tail(1)
+    if band.empty:
+        return None, None
+    value, low = band["value"].iloc[0], band["low"].iloc[0]
+    known = band["high"].notna().iloc[0]
+    return (
+        int(value) if known and value == value and value is not None else None,
+        int(low) if low == low and low is not None else None,
+    )
+
+
+def _paused_until(passes: Passes, moment: Any) -> list[Any]:
+    """When each account's pause ends, for an account whose last events are cap hits."""
+    import pandas as pd
+
+    from .events import pauses_from
+
+    pauses = pauses_from(passes)
+    hours = passes.cap_model.pause_hours
+    out = []
+    for account in sorted(passes.groups["account"].unique()):
+        mine = pauses[(pauses["account"] == account) & (pauses["start"] <= moment)]
+        if mine.empty:
+            out.append(pd.NaT)
+            continue
+        last = mine.iloc[-1]
+        until = last["start"] + timedelta(hours=hours)
+        still = pd.isna(last["end"]) or last["end"] > moment
+        out.append(until if still and until > moment else pd.NaT)
+    return out
+
+
+def _forecast(passes: Passes, moment: Any, caps: pd.Series) -> pd.DataFrame:
+    """Daily pace (last 7 days), trend (last 28 days), and when they meet 80/90/100%."""
+    import numpy as np
+    import pandas as pd
+
+    days = passes.utc_days()
+    today = moment.normalize()
+    rows = []
+    for account, group in days.groupby("account"):
+        series = group.set_index("utc_start")["recipients"].astype(float)
+        span = pd.date_range(today - timedelta(days=TREND_DAYS - 1), today, freq="D")
+        recent = series.reindex(span, fill_value=0.0)
+        pace = float(recent.iloc[-PACE_DAYS:].mean())
+        x = np.arange(len(recent), dtype=float)
+        slope = float(np.polyfit(x, recent.to_numpy(), 1)[0]) if recent.any() else 0.0
+        cap = float(caps.get(str(account), np.nan))
+        reach = []
+        for share in WARNINGS:
+            target = share * cap
+            if pace >= target:
+                reach.append(today)
+            elif slope > 0 and (target - pace) / slope <= HORIZON_DAYS:
+                days_ahead = math.ceil(round((target - pace) / slope, 6))
+                reach.append(today + timedelta(days=days_ahead))
+            else:
+                reach.append(pd.NaT)  # not within a year at this trend
+        rows.append((str(account), pace, slope, *reach))
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "account",
+            "pace_per_day",
+            "trend_per_day",
+            "reaches_80",
+            "reaches_90",
+            "reaches_cap",
+        ],
+    )
+
+
+def first_time_recipients(log: LogLike, *, tz: str = "UTC") -> pd.DataFrame:
+    """Per account and day: recipients mailed that day, and those mailed for the first time.
+
+    Microsoft limits first-time (non-relationship) recipients separately from the daily
+    cap: 1,000 a day for Microsoft 365 subscribers. "First time" means first in this log,
+    so the log's first day counts everyone.
+
+    Returns:
+        account, day, distinct_recipients, first_time_recipients, share_of_limit (of 1,000).
+    """
+    tz_sql = check_tz(tz).replace("'", "''")
+    address = r"[^\s;,<>\"']+@[^\s;,<>\"']+"
+    frame = (
+        connect_recipients(log)
+        .execute(
+            f"""WITH r AS (
+          SELECT account, time, unnest(regexp_extract_all(lower(recipients), ?)) AS rcpt
+          FROM log WHERE status = 'sent' AND recipients IS NOT NULL
+        ), seen AS (
+          SELECT account, rcpt, min(time) AS first_time FROM r GROUP BY ALL
+        ), per_day AS (
+          SELECT account, CAST(timezone('{tz_sql}', time) AS DATE) AS day,
+            count(DISTINCT rcpt) AS distinct_recipients FROM r GROUP BY ALL
+        ), first_day AS (
+          SELECT account, CAST(timezone('{tz_sql}', first_time) AS DATE) AS day,
+            count(*) AS first_time_recipients FROM seen GROUP BY ALL
+        )
+        SELECT p.account, p.day, p.distinct_recipients,
+          coalesce(f.first_time_recipients, 0) AS first_time_recipients
+        FROM per_day p LEFT JOIN first_day f USING (account, day)
+        ORDER BY p.account, p.day""",
+            [address],
+        )
+        .fetchdf()
+    )
+    import pandas as pd
+
+    frame["day"] = pd.to_datetime(frame["day"])
+    frame["account"] = frame["account"].astype("category")
+    frame["first_time_recipients"] = frame["first_time_recipients"].astype("int64")
+    frame["distinct_recipients"] = frame["distinct_recipients"].astype("int64")
+    frame["share_of_limit"] = frame["first_time_recipients"] / NON_RELATIONSHIP_LIMIT
+    result: pd.DataFrame = frame
+    return result

@@ -1,0 +1,327 @@
+"""`analyze`: every analysis of one log at once, as a value the CLI and the charts read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..caps import CapEstimate, CapModel, account_windows, infer_cap
+from ..sendlog.load import SendLog
+from ..sendlog.report import LoadReport
+from ._common import Created, LogLike
+from .events import evidence_from, hits_from, pauses_from
+from .fleet import fleet_ranking
+from .headroom import headroom_from
+from .volume import Passes, Rolling, daily_from
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One send refused at the cap."""
+
+    at: datetime
+    recipients_24h: int
+    code: int | None
+    enhanced: str | None
+    category: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": _iso(self.at),
+            "recipients_24h": self.recipients_24h,
+            "code": self.code,
+            "enhanced": self.enhanced,
+            "category": self.category,
+        }
+
+
+@dataclass(frozen=True)
+class Pause:
+    """From a cap hit to the next accepted send."""
+
+    start: datetime
+    end: datetime | None
+    hours: float | None
+    vs_guide: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "start": _iso(self.start),
+            "end": _iso(self.end) if self.end is not None else None,
+            "hours": round(self.hours, 2) if self.hours is not None else None,
+            "vs_guide": self.vs_guide,
+        }
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """One account's figures, as `outlook-kit analyze` prints them."""
+
+    account: str
+    days_active: int
+    messages: int
+    recipients: int
+    busiest_day: date | None
+    max_daily_recipients: int
+    max_rolling_24h_recipients: int | None  # None: no day came near the cap (see bound)
+    rolling_24h_bound: int
+    cap_hits: tuple[Hit, ...]
+    pauses: tuple[Pause, ...]
+    inferred_cap: CapEstimate | None
+    cap_now: int
+    cap_basis: str
+    headroom_now: int
+    level: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "days_active": self.days_active,
+            "messages": self.messages,
+            "recipients": self.recipients,
+            "busiest_day": self.busiest_day.isoformat() if self.busiest_day else None,
+            "max_daily_recipients": self.max_daily_recipients,
+            "max_rolling_24h_recipients": self.max_rolling_24h_recipients,
+            "cap_hits": [h.to_dict() for h in self.cap_hits],
+            "pauses": [p.to_dict() for p in self.pauses],
+            "inferred_cap": self.inferred_cap.to_dict() if self.inferred_cap else None,
+            "cap_now": self.cap_now,
+            "cap_basis": self.cap_basis,
+            "headroom_now": self.headroom_now,
+            "level": self.level,
+        }
+
+    @property
+    def most_in_24h(self) -> str:
+        if self.max_rolling_24h_recipients is not None:
+            return f"{self.max_rolling_24h_recipients:,}"
+        return f"<{self.rolling_24h_bound:,}"
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Every analysis of one log: the frames, and one summary per account."""
+
+    report: LoadReport | None
+    tz: str
+    cap_model: CapModel
+    now: datetime | None
+    daily: pd.DataFrame = field(repr=False)
+    hits: pd.DataFrame = field(repr=False)
+    pauses: pd.DataFrame = field(repr=False)
+    evidence: pd.DataFrame = field(repr=False)
+    estimates: pd.DataFrame = field(repr=False)
+    headroom: pd.DataFrame = field(repr=False)
+    fleet: pd.DataFrame = field(repr=False)
+    accounts: tuple[AccountSummary, ...] = ()
+    created: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def account(self, name: str) -> AccountSummary:
+        key = name.strip().lower()
+        for summary in self.accounts:
+            if summary.account == key:
+                return summary
+        known = ", ".join(s.account for s in self.accounts)
+        raise KeyError(f"no account {name!r} in the log (accounts: {known})")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object `outlook-kit analyze --json` prints."""
+        rows = self.report.to_dict() if self.report else None
+        return {
+            "rows": {k: rows[k] for k in ("read", "loaded", "skipped", "skipped_reasons")}
+            if rows
+            else None,
+            "tz": self.tz,
+            "now": _iso(self.now) if self.now else None,
+            "assumptions": self.cap_model.label,
+            "accounts": [a.to_dict() for a in self.accounts],
+        }
+
+    def __str__(self) -> str:
+        lines = [str(self.report)] if self.report else []
+        lines.append("")
+        lines.append(
+            f"Per account (days in {self.tz}; 'cap now' is inferred from the log where it shows "
+            "one, else assumed from the account's age):"
+        )
+        head = (
+            f"{'account':<28} {'days':>5} {'messages':>9} {'recipients':>10} "
+            f"{'busiest day':>18} {'most in 24h':>11} {'hits':>5} {'pauses':>6} "
+            f"{'inferred cap':>17} {'window':>9} {'headroom now':>16}"
+        )
+        lines.append(head)
+        windows = {"rolling_24h": "rolling", "midnight_utc": "midnight", "either": "either"}
+        for a in self.accounts:
+            busiest = (
+                f"{a.busiest_day.isoformat()} {a.max_daily_recipients:>7,}"
+                if a.busiest_day
+                else "-"
+            )
+            estimate = a.inferred_cap
+            inferred = estimate.short if estimate else "-"
+            window = windows.get(estimate.window, "?") if estimate else "?"
+            mark = {"assumed": "*", "at least (log)": "+"}.get(a.cap_basis, "")
+            room = f"{a.headroom_now:,} of {a.cap_now:,}{mark}"
+            lines.append(
+                f"{a.account[:28]:<28} {a.days_active:>5} {a.messages:>9,} {a.recipients:>10,} "
+                f"{busiest:>18} {a.most_in_24h:>11} {len(a.cap_hits):>5} {len(a.pauses):>6} "
+                f"{inferred:>17} {window:>9} {room:>16}"
+            )
+        lines.append(
+            "inferred cap: what the log shows for the account's current age band (>= when it "
+            "shows no refusal there); window: which cap window explains all its refusals "
+            "better (a rolling 24 h or a reset at midnight UTC; ? without refusals)."
+        )
+        lines.append(
+            "* assumed: " + self.cap_model.label + f" (pause after a hit: "
+            f"{self.cap_model.pause_hours:g} h); + the log shows at least this, above the model"
+        )
+        return "\n".join(lines)
+
+
+def _iso(value: Any) -> str:
+    import pandas as pd
+
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC")
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+def analyze(
+    log: LogLike,
+    *,
+    tz: str = "UTC",
+    cap_model: CapModel | None = None,
+    created: Created | None = None,
+    now: datetime | None = None,
+    rolling: Rolling = "auto",
+) -> Analysis:
+    """Daily volume, cap hits, pauses, the inferred cap, headroom and the fleet ranking.
+
+    Args:
+        log: a SendLog (from `load_send_log`) or a normalised frame.
+        tz: the zone whose calendar days count.
+        cap_model: the assumed cap by account age; the guide's figures by default.
+        created: account -> creation date (the model's cap depends on age); the first send
+            in the log when missing.
+        now: the moment headroom is measured at; the log's last event by default.
+        rolling: where the exact rolling 24-hour maximum is computed (see `daily_volume`).
+    """
+    model = cap_model or CapModel()
+    passes = Passes(log, tz=tz, cap_model=model, created=created, rolling=rolling)
+    daily = daily_from(passes)
+    hits = hits_from(passes)
+    pauses = pauses_from(passes)
+    evidence = evidence_from(passes)
+    born = {str(k): v for k, v in passes.born.items()}
+    estimates = infer_cap(evidence, model=model, created=born)
+    room = headroom_from(passes, now=now, estimates=estimates)
+    fleet = fleet_ranking(daily)
+    report = log.report if isinstance(log, SendLog) else None
+    moment = room["now"].iloc[0] if len(room) else None
+    windows = account_windows(estimates)
+    accounts = tuple(
+        _summary(str(account), daily, hits, pauses, estimates, room, windows)
+        for account in sorted(daily["account"].astype(str).unique())
+    )
+    return Analysis(
+        report=report,
+        tz=passes.tz,
+        cap_model=model,
+        now=_timestamp(moment) if moment is not None else None,
+        daily=daily,
+        hits=hits,
+        pauses=pauses,
+        evidence=evidence,
+        estimates=estimates,
+        headroom=room,
+        fleet=fleet,
+        accounts=accounts,
+        created=born,
+    )
+
+
+def _summary(
+    account: str,
+    daily: pd.DataFrame,
+    hits: pd.DataFrame,
+    pauses: pd.DataFrame,
+    estimates: pd.DataFrame,
+    room: pd.DataFrame,
+    windows: dict[str, str],
+) -> AccountSummary:
+    days = daily[daily["account"].astype(str) == account]
+    active = days[days["messages"] > 0]
+    busiest = (
+        active.sort_values(["recipients", "day"]).to_dict("records")[-1:] if len(active) else []
+    )
+    exact = days["max_rolling_24h"].dropna()
+    unknown = days.loc[days["max_rolling_24h"].isna(), "rolling_bound"]
+    best = int(exact.max()) if len(exact) else None
+    bound_left = int(unknown.max()) if len(unknown) else 0
+    most = best if best is not None and best >= bound_left else None
+    mine_estimates = estimates[estimates["account"] == account]
+    room_rows = room[room["account"] == account].to_dict("records")
+    here: dict[Any, Any] = room_rows[0] if room_rows else {}
+    estimate = mine_estimates["estimate"].iloc[-1] if len(mine_estimates) else None
+    if estimate is not None:  # the current band's interval; the window over all bands
+        estimate = replace(estimate, window=windows.get(account, estimate.window))
+    cap_now = int(here.get("cap_now", 0))
+    return AccountSummary(
+        account=account,
+        days_active=len(active),
+        messages=int(days["messages"].sum()),
+        recipients=int(days["recipients"].sum()),
+        busiest_day=_timestamp(busiest[0]["day"]).date() if busiest else None,
+        max_daily_recipients=int(days["recipients"].max()) if len(days) else 0,
+        max_rolling_24h_recipients=most,
+        rolling_24h_bound=max(bound_left, best or 0),
+        cap_hits=tuple(
+            Hit(
+                at=_timestamp(row["time"]),
+                recipients_24h=int(row["recipients_24h"]),
+                code=None if _missing(row["code"]) else int(row["code"]),
+                enhanced=None if _missing(row["enhanced"]) else str(row["enhanced"]),
+                category=None if _missing(row["category"]) else str(row["category"]),
+            )
+            for row in hits[hits["account"] == account].to_dict("records")
+        ),
+        pauses=tuple(
+            Pause(
+                start=_timestamp(row["start"]),
+                end=None if _missing(row["end"]) else _timestamp(row["end"]),
+                hours=None if _missing(row["hours"]) else float(row["hours"]),
+                vs_guide=str(row["vs_guide"]),
+            )
+            for row in pauses[pauses["account"] == account].to_dict("records")
+        ),
+        inferred_cap=estimate,
+        cap_now=cap_now,
+        cap_basis=str(here.get("cap_basis", "assumed")),
+        headroom_now=int(here.get("headroom_now", cap_now)),
+        level=str(here.get("level", "ok")),
+    )
+
+
+def _timestamp(value: Any) -> datetime:
+    import pandas as pd
+
+    stamp: datetime = pd.Timestamp(value).to_pydatetime()
+    return stamp
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    return (
+        value is None
+        or value is pd.NaT
+        or value is pd.NA
+        or (isinstance(value, float) and value != value)
+    )

@@ -1,0 +1,405 @@
+"""Daily volume and the rolling 24-hour count: two DuckDB passes over the log.
+
+1. One aggregation per account and day: messages, recipients, refusals, cap hits.
+2. The rolling 24-hour recipient count at every send (and before every cap hit), by a
+   window function, where it matters. A window over every send costs more than twice the
+   aggregation, and the rolling maximum of a day can only come near the cap where that day
+   and the day before together come near it: their sum bounds every 24-hour window ending
+   that day. So the window runs over those days only (and over every day of an account
+   that was refused at the cap, whose hits and pauses need every send), unless asked for
+   everywhere. The other days keep that bound (`rolling_bound`) and no exact maximum.
+
+Small logs (a frame in memory) get the exact rolling maximum on every day by default.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from ..caps import CapModel
+from ..sendlog.load import SendLog
+from ._common import (
+    WINDOW_SQL,
+    Created,
+    LogLike,
+    Opened,
+    age_days,
+    check_tz,
+    created_times,
+    messages_sql,
+    model_caps,
+    open_log,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Rolling = Literal["auto", "all", "near_cap"]
+BUCKET_US = 6 * 3600 * 1_000_000
+"""The rolling bound's bucket: 6 hours, in microseconds."""
+DAY_US = 24 * 3600 * 1_000_000
+NEAR_CAP = 0.8
+"""Days whose two-day sum reaches this share of the assumed cap get the exact rolling maximum."""
+
+
+@dataclass
+class Passes:
+    """The passes over one log, each run once and kept for every result that needs it."""
+
+    log: LogLike
+    tz: str = "UTC"
+    cap_model: CapModel = field(default_factory=CapModel)
+    created: Created | None = None
+    rolling: Rolling = "auto"
+    opened: Opened | None = None
+    _groups: pd.DataFrame | None = None
+    _buckets: pd.DataFrame | None = None
+    _days: pd.DataFrame | None = None
+    _events_made: bool = False
+    _maxima: pd.DataFrame | None = None
+    _hits: pd.DataFrame | None = None
+    _born: pd.Series | None = None
+
+    def __post_init__(self) -> None:
+        self.tz = check_tz(self.tz)
+        if self.rolling not in ("auto", "all", "near_cap"):
+            raise ValueError(f"rolling must be 'auto', 'all' or 'near_cap', not {self.rolling!r}")
+
+    @property
+    def con(self) -> Any:
+        if self.opened is None:
+            self.opened = open_log(self.log)
+        return self.opened.con
+
+    @property
+    def lazy(self) -> bool:
+        return isinstance(self.log, SendLog) and self.log.in_place
+
+    # --- pass 1: per account, local day and UTC day ------------------------------------------
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """Pass 1, the one full aggregation: per account, day (in tz) and UTC day, the
+        messages, recipients, refusals and cap hits."""
+        import pandas as pd
+
+        if self._groups is None:
+            con = self.con
+            assert self.opened is not None
+            utc_day = f"epoch_us(time) // {DAY_US}"  # integer arithmetic: no calendar needed
+            local = utc_day if self.tz == "UTC" else self.local_day("time")
+            both = con.execute(
+                f"""SELECT account, {local} AS day, {utc_day} AS utc_day,
+                  epoch_us(time) // {BUCKET_US} AS bucket,
+                  count(*) FILTER (status = 'sent') AS sent_rows,
+                  {messages_sql(self.opened.distinct_messages)} AS messages,
+                  coalesce(sum(n_recipients) FILTER (status = 'sent'), 0) AS recipients,
+                  count(*) FILTER (status = 'rejected') AS rejections,
+                  count(*) FILTER (status = 'deferred') AS deferrals,
+                  count(*) FILTER (hit) AS cap_hits,
+                  min(time) AS first_time, max(time) AS last_time,
+                  grouping(bucket) AS by_day
+                FROM log
+                GROUP BY GROUPING SETS ((account, day, utc_day), (account, bucket))"""
+            ).fetchdf()
+            # one read gives the days and the 6-hour buckets the rolling bound needs
+            self._buckets = both.loc[both["by_day"] == 0, ["account", "bucket", "recipients"]]
+            groups = both[both["by_day"] == 1].drop(columns=["bucket", "by_day"])
+            groups = groups.sort_values(["account", "day", "utc_day"], ignore_index=True)
+            groups["account"] = groups["account"].astype(str)
+            groups["utc_day"] = pd.to_datetime(groups["utc_day"] * 86400, unit="s")
+            if self.tz == "UTC":
+                groups["day"] = groups["utc_day"]
+            else:
+                groups["day"] = pd.to_datetime(groups["day"])
+            self._groups = groups
+        return self._groups
+
+    def local_day(self, column: str) -> str:
+        """SQL: the calendar day (DATE) of a UTC time in the analysis's zone."""
+        if self.tz == "UTC":
+            return f"CAST({column} AS DATE)"
+        return f"CAST(timezone('{self.tz}', {column}) AS DATE)"
+
+    @property
+    def born(self) -> pd.Series:
+        """Account -> creation time (given, else the first send in the log)."""
+        if self._born is None:
+            firsts = self.groups.groupby("account")["first_time"].min()
+            self._born = created_times(self.created, firsts)
+        return self._born
+
+    def utc_days(self) -> pd.DataFrame:
+        """Per account and UTC day: recipients, cap hits, last time, and the two-day bound."""
+        import pandas as pd
+
+        if self._days is not None:
+            return self._days
+
+        days = (
+            self.groups.groupby(["account", "utc_day"], as_index=False)
+            .agg(
+                recipients=("recipients", "sum"),
+                cap_hits=("cap_hits", "sum"),
+                last_time=("last_time", "max"),
+            )
+            .sort_values(["account", "utc_day"])
+        )
+        previous = days.groupby("account")["recipients"].shift(1)
+        gap = days["utc_day"] - days.groupby("account")["utc_day"].shift(1)
+        previous = previous.where(gap == pd.Timedelta(days=1), 0).fillna(0)
+        days["rolling_bound"] = (days["recipients"] + previous).astype("int64")
+        start = pd.to_datetime(days["utc_day"]).dt.tz_localize("UTC")
+        days["utc_start"] = start
+        days["age_days"] = age_days(start - pd.Timedelta(days=1), self.born, days["account"])
+        days["cap_assumed"] = model_caps(self.cap_model, days["age_days"])
+        self._days = days
+        return days
+
+    # --- pass 2: the rolling count at each send, where it matters ---------------------------
+
+    def exact_everywhere(self) -> bool:
+        if self.rolling == "all":
+            return True
+        if self.rolling == "near_cap":
+            return False
+        return not self.lazy
+
+    def flagged_days(self) -> pd.DataFrame:
+        """(account, day, keep): the UTC days (as day numbers since 1970) the window reads.
+
+        `keep` marks the days whose rolling maximum is wanted; the day before each of them
+        is read too (keep false, unless wanted itself), since a window ending in a day
+        reaches back into the day before and no further.
+        """
+        import numpy as np
+        import pandas as pd
+
+        days = self.utc_days()
+        if self.exact_everywhere():
+            flagged = days
+        else:
+            keys = pd.DataFrame(
+                {"account": days["account"], "utc_day": pd.to_datetime(days["utc_day"])}
+            )
+            bound = self.quarter_bound().reindex(pd.MultiIndex.from_frame(keys))
+            near = bound.fillna(0).to_numpy() >= NEAR_CAP * days["cap_assumed"].astype(float)
+            flagged = days[near | (days["cap_hits"] > 0).to_numpy()]
+        number = (pd.to_datetime(flagged["utc_day"]) - pd.Timestamp(0)) // pd.Timedelta(days=1)
+        wanted = pd.DataFrame({"account": flagged["account"].to_numpy(), "day": number.to_numpy()})
+        before = wanted.assign(day=wanted["day"] - 1)
+        both = pd.concat([wanted.assign(keep=True), before.assign(keep=False)])
+        out: pd.DataFrame = both.groupby(["account", "day"], as_index=False).agg(
+            keep=("keep", "max")
+        )
+        out["account"] = out["account"].astype("string")
+        out["day"] = out["day"].astype(np.int64)
+        return out
+
+    def quarter_bound(self) -> pd.Series:
+        """Per (account, UTC day): a tight bound on its rolling 24-hour maximum.
+
+        A window (t - 24 h, t] ending in one 6-hour bucket lies within that bucket and the
+        four before it, so the largest sum of five consecutive buckets ending in the day
+        bounds every window ending that day (tighter than the two-day sum).
+        """
+        import pandas as pd
+
+        self.groups  # noqa: B018 - pass 1 fills the buckets
+        con = self.con
+        con.register("recipient_buckets", self._buckets)
+        bound = con.execute(
+            f"""WITH five AS (
+              SELECT account, bucket, sum(recipients) OVER (PARTITION BY account
+                ORDER BY bucket RANGE BETWEEN 4 PRECEDING AND CURRENT ROW) AS recipients
+              FROM recipient_buckets WHERE recipients > 0
+            )
+            SELECT account, bucket // {DAY_US // BUCKET_US} AS utc_day, max(recipients) AS bound
+            FROM five GROUP BY ALL"""
+        ).fetchdf()
+        bound["account"] = bound["account"].astype(str)
+        bound["utc_day"] = pd.to_datetime(bound["utc_day"] * 86400, unit="s")
+        series: pd.Series = bound.set_index(["account", "utc_day"])["bound"]
+        return series
+
+    def events_table(self) -> str:
+        """Temp table `events`: sends and cap hits in the flagged spans, with their counts.
+
+        rolling_24h: accepted recipients in (t - 24 h, t], an accepted send's own included
+        (a hit's not). cum: accepted recipients so far in the span. One sort (by account and
+        time) serves both windows.
+        """
+        if not self._events_made:
+            con = self.con
+            con.register("flagged_days", self.flagged_days())
+            accepted = "CASE WHEN sent THEN n_recipients ELSE 0 END"
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE events AS
+                SELECT * EXCLUDE (keep), {self.local_day("time")} AS day
+                FROM (
+                  SELECT account, time, sent, hit, n_recipients, row_id, keep,
+                    CAST(sum({accepted}) OVER (by_time RANGE BETWEEN {WINDOW_SQL} PRECEDING
+                      AND CURRENT ROW) AS BIGINT) AS rolling_24h,
+                    CAST(sum({accepted}) OVER (by_time ROWS UNBOUNDED PRECEDING) AS BIGINT)
+                      AS cum
+                  FROM (
+                    SELECT l.account, l.time, l.status = 'sent' AS sent, l.hit,
+                      l.n_recipients, l.row_id, f.keep
+                    FROM log AS l JOIN flagged_days AS f
+                      ON l.account = f.account AND epoch_us(l.time) // {DAY_US} = f.day
+                    WHERE l.status = 'sent' OR l.hit
+                  )
+                  WINDOW by_time AS (PARTITION BY account ORDER BY time)
+                ) WHERE keep"""
+            )
+            self._events_made = True
+        return "events"
+
+    @property
+    def day_maxima(self) -> pd.DataFrame:
+        """Per account, local day and UTC day: the most in 24 hours at an accepted send, the
+        last accepted send, and how many accepted sends the window saw."""
+        if self._maxima is None:
+            table = self.events_table()
+            self._maxima = self.con.execute(
+                f"""SELECT account, day, CAST(time AS DATE) AS utc_day,
+                  max(rolling_24h) FILTER (sent) AS max_rolling_24h,
+                  max(time) FILTER (sent) AS last_time,
+                  count(*) FILTER (sent) AS seen
+                FROM {table} GROUP BY ALL"""
+            ).fetchdf()
+            self._maxima["account"] = self._maxima["account"].astype(str)
+        return self._maxima
+
+    @property
+    def hits(self) -> pd.DataFrame:
+        """Every cap hit in the log, with its counts, its reply, and the first accepted send
+        after it (`next_send`: hits that share it make one pause). Every day with a hit is
+        in the flagged spans."""
+        if self._hits is None:
+            table = self.events_table()
+            self._hits = self.con.execute(
+                f"""WITH starts AS (
+                  SELECT account, CAST(time AS DATE) AS utc_day,
+                    min(cum - CASE WHEN sent THEN n_recipients ELSE 0 END) AS base
+                  FROM {table} GROUP BY ALL
+                ), hits AS (
+                  SELECT e.account, e.time, e.rolling_24h AS recipients_24h,
+                    e.cum - s.base AS recipients_today_utc, e.n_recipients, e.row_id
+                  FROM {table} AS e
+                  JOIN starts AS s ON s.account = e.account AND s.utc_day = CAST(e.time AS DATE)
+                  WHERE e.hit
+                ), sends AS (
+                  SELECT account, time AS next_send FROM log
+                  WHERE status = 'sent' AND account IN (SELECT account FROM hits)
+                ), paired AS (  -- each hit and the first accepted send after it
+                  SELECT h.*, s.next_send FROM hits AS h ASOF LEFT JOIN sends AS s
+                    ON h.account = s.account AND h.time < s.next_send
+                )
+                SELECT p.account, p.time, p.recipients_24h, p.recipients_today_utc,
+                  p.n_recipients, p.next_send,
+                  CASE WHEN row_number() OVER by_time = 1 THEN true
+                    ELSE p.next_send IS DISTINCT FROM lag(p.next_send) OVER by_time END
+                    AS first_in_pause,
+                  l.code, l.enhanced, l.stage, l.category, l.text, l.source, l.line
+                FROM paired AS p JOIN log AS l ON l.row_id = p.row_id
+                WINDOW by_time AS (PARTITION BY p.account ORDER BY p.time, l.source, l.line)
+                ORDER BY p.account, p.time, l.source, l.line"""
+            ).fetchdf()
+            self._hits["account"] = self._hits["account"].astype(str)
+        return self._hits
+
+
+def daily_volume(
+    log: LogLike,
+    *,
+    tz: str = "UTC",
+    cap_model: CapModel | None = None,
+    created: Created | None = None,
+    rolling: Rolling = "auto",
+) -> pd.DataFrame:
+    """Per account and calendar day: volume, refusals, cap hits, the rolling maximum, the cap.
+
+    Args:
+        log: a SendLog or a normalised frame.
+        tz: the zone whose calendar days count (UTC by default).
+        cap_model: the assumed cap by account age (the guide's figures by default).
+        created: account -> creation date; the first send in the log when missing.
+        rolling: "all" computes the exact rolling 24-hour maximum on every day; "near_cap"
+            only where the day and the day before together reach 80% of the assumed cap
+            (and for accounts refused at the cap); "auto" is "all" for a frame in memory
+            and "near_cap" for a large log read in place.
+
+    Returns:
+        account, day (the local date), messages, recipients, rejections, deferrals,
+        cap_hits, max_rolling_24h (exact, or <NA> where not computed), rolling_bound (the
+        day's and the previous day's recipients: no 24-hour window ending that day holds
+        more), age_days, cap_assumed (the model's cap for that age) and share_of_cap.
+    """
+    passes = Passes(log, tz=tz, cap_model=cap_model or CapModel(), created=created, rolling=rolling)
+    return daily_from(passes)
+
+
+def daily_from(passes: Passes) -> pd.DataFrame:
+    import pandas as pd
+
+    groups = passes.groups
+    utc = passes.utc_days()[["account", "utc_day", "rolling_bound"]]
+    days = groups.merge(utc, on=["account", "utc_day"], how="left")
+    daily = (
+        days.groupby(["account", "day"], as_index=False)
+        .agg(
+            sent_rows=("sent_rows", "sum"),
+            messages=("messages", "sum"),
+            recipients=("recipients", "sum"),
+            rejections=("rejections", "sum"),
+            deferrals=("deferrals", "sum"),
+            cap_hits=("cap_hits", "sum"),
+            rolling_bound=("rolling_bound", "max"),
+        )
+        .sort_values(["account", "day"], ignore_index=True)
+    )
+    maxima = passes.day_maxima
+    exact = maxima.groupby(["account", "day"], as_index=False).agg(
+        max_rolling_24h=("max_rolling_24h", "max"), seen=("seen", "sum")
+    )
+    exact["day"] = pd.to_datetime(exact["day"])
+    daily["day"] = pd.to_datetime(daily["day"])
+    daily = daily.merge(exact, on=["account", "day"], how="left")
+    complete = daily["seen"].fillna(0).astype("int64") == daily["sent_rows"]
+    rolling_max = daily["max_rolling_24h"].where(complete & (daily["sent_rows"] > 0))
+    daily["max_rolling_24h"] = rolling_max.astype("Int64")
+    daily.loc[daily["sent_rows"] == 0, "max_rolling_24h"] = 0
+    start = daily["day"].dt.tz_localize(passes.tz, ambiguous="NaT", nonexistent="shift_forward")
+    daily["age_days"] = age_days(start.dt.tz_convert("UTC"), passes.born, daily["account"])
+    daily["cap_assumed"] = model_caps(passes.cap_model, daily["age_days"].fillna(0))
+    daily["share_of_cap"] = daily["recipients"] / daily["cap_assumed"].astype(float)
+    for name in ("messages", "recipients", "rejections", "deferrals", "cap_hits"):
+        daily[name] = daily[name].astype("int64")
+    daily["rolling_bound"] = daily["rolling_bound"].astype("Int64")
+    daily["account"] = daily["account"].astype("category")
+    return daily.drop(columns=["seen", "sent_rows"])[
+        [
+            "account", "day", "messages", "recipients", "rejections", "deferrals", "cap_hits",
+            "max_rolling_24h", "rolling_bound", "age_days", "cap_assumed", "share_of_cap",
+        ]
+    ]  # fmt: skip
+
+
+def rolling_24h(log: LogLike) -> pd.DataFrame:
+    """The rolling 24-hour recipient count at every accepted send and at every cap hit.
+
+    Returns:
+        account, time, sent, hit, n_recipients, rolling_24h (accepted recipients in
+        (t - 24 h, t], an accepted send's own included, a hit's not) and midnight_utc (the
+        same since 00:00 UTC).
+    """
+    passes = Passes(log, rolling="all")
+    frame: pd.DataFrame = passes.con.execute(
+        f"""SELECT account, time, sent, hit, n_recipients, rolling_24h,
+          cum - first_value(cum - CASE WHEN sent THEN n_recipients ELSE 0 END) OVER (
+            PARTITION BY account, CAST(time AS DATE) ORDER BY time) AS midnight_utc
+        FROM {passes.events_table()} ORDER BY account, time"""
+    ).fetchdf()
+    return frame

@@ -1,0 +1,35 @@
+"""Send logs: the kit's own JSON Lines log (written by the probe), and reading any log back.
+
+    from outlook_kit.sendlog import load_send_log
+    log = load_send_log("maillog-folder/", tz="Europe/Paris")
+    log.report          # read, loaded, skipped: every row accounted for
+    log.frame           # one normalised DataFrame (see `schema`)
+
+Modules: `record` (writing the kit's log), `sources` (files, folders, .gz, encodings),
+`detect` (format, columns, time layouts), `readers` (one per format), `normalise` (the
+SQL every format goes through), `diagnose` (each distinct refusal diagnosed once), `load`
+(`load_send_log`, `SendLog`), `report` (`LoadReport`), `sample` (makes the synthetic sample
+data), `data` (`load_sample_log`).
+"""
+
+from .data import SAMPLE_CREATED, load_sample_log
+from .load import SendLog, load_send_log
+from .record import LOG_FIELDS, append_to_log, log_record
+from .report import LoadReport, SendLogError, Skip
+from .schema import COLUMNS, LogFormat, Status
+
+__all__ = [
+    "COLUMNS",
+    "LOG_FIELDS",
+    "SAMPLE_CREATED",
+    "LoadReport",
+    "LogFormat",
+    "SendLog",
+    "SendLogError",
+    "Skip",
+    "Status",
+    "append_to_log",
+    "load_sample_log",
+    "load_send_log",
+    "log_record",
+]
