@@ -159,19 +159,22 @@ def load_in_place(
             f"""CREATE TABLE {table} AS SELECT CAST(file_no AS UTINYINT) AS file_no, account,
               time, n_recipients,
               CASE WHEN skip IS NULL THEN status ELSE 'skip:' || skip END AS status,
-              key, stage, hash({DEDUP_KEY}) AS h
+              key, stage, hash({DEDUP_KEY}) AS h, false AS hit, NULL::VARCHAR AS category
             FROM ({files_sql})"""
         )
     except duckdb.Error as exc:  # the CSV reader gave up (a parser state it cannot leave)
         reason = str(exc).splitlines()[0].split(": ", 1)[-1]
         raise CsvUnreadable(", ".join(s.label for s in sources), reason) from exc
-    groups = con.execute(
-        f"""SELECT status, key, stage, count(*) AS n FROM {table} GROUP BY ALL"""
+    by_file = con.execute(  # one scan: the rows per file and per status and reply
+        f"""SELECT file_no, status, key, stage, count(*) AS n FROM {table} GROUP BY ALL"""
     ).fetchall()
     split_failed = _rejected_lines(con, rejects, sources)
     counts = {label: 0 for label in (s.label for s in sources)}
-    for file_no, n in con.execute(f"SELECT file_no, count(*) FROM {table} GROUP BY 1").fetchall():
-        counts[sources[int(file_no)].label] = int(n)
+    summed: dict[tuple[Any, Any, Any], int] = {}
+    for file_no, status, key, stage, n in by_file:
+        counts[sources[int(file_no)].label] += int(n)
+        summed[(status, key, stage)] = summed.get((status, key, stage), 0) + int(n)
+    groups = [(status, key, stage, n) for (status, key, stage), n in summed.items()]
     read = sum(counts.values()) + sum(len(v) for v in split_failed.values())
     tally.files = [
         FileInfo(f.source, f.format, f.encoding, counts[f.source] + len(split_failed[f.source]))
@@ -227,8 +230,6 @@ def load_in_place(
             NULLIF(trim(regexp_replace(key, '^[2-5]\\d\\d(?: {enhanced})?', '')), '') AS text
           FROM {table}_categories_frame)"""
     )
-    con.execute(f"ALTER TABLE {table} ADD COLUMN hit BOOLEAN DEFAULT false")
-    con.execute(f"ALTER TABLE {table} ADD COLUMN category VARCHAR")
     con.execute(  # only refusals have a key: a few rows
         f"""UPDATE {table} SET hit = c.hit, category = c.category
         FROM {table}_categories AS c
