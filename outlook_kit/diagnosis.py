@@ -15,6 +15,7 @@ one thing with the regular password and another with an App Password).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import re
 import tomllib
@@ -555,18 +556,13 @@ def _from_report(report: ProbeReport, ctx: Context) -> tuple[Parsed, Context, bo
         reply = failure.reply
         text = str(reply) if reply else (failure.note or "")
         code, enhanced, stage = failure.code, failure.enhanced, failure.stage
-    merged = Context(
+    merged = dataclasses.replace(
+        ctx,
         host=ctx.host or report.host,
         port=ctx.port or report.port,
-        mechanism=ctx.mechanism,
         secret_kind=ctx.secret_kind or report.secret_kind,
         account=ctx.account or report.user,
         from_addr=ctx.from_addr or report.from_addr,
-        pop_smtp_on=ctx.pop_smtp_on,
-        two_step_on=ctx.two_step_on,
-        arrived=ctx.arrived,
-        recent_recipients_24h=ctx.recent_recipients_24h,
-        cap=ctx.cap,
     )
     evidence = [f"the probe failed at {stage}"] if stage else ["the probe passed every stage"]
     if code is not None:

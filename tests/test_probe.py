@@ -25,16 +25,6 @@ def settings(sim: Simulator) -> SmtpSettings:
     return SmtpSettings(sim.host, sim.port, cafile=sim.ca_file)
 
 
-def credentials_for(account: Account, kind: str | None = None) -> Credentials:
-    kind = kind or account.expect.secret
-    secret = account.secret(kind)  # type: ignore[arg-type]
-    if kind == "oauth_token":
-        return Credentials.oauth_token(account.address, secret)
-    if kind == "password":
-        return Credentials.password(account.address, secret)
-    return Credentials.app_password(account.address, secret)
-
-
 def healthy(sim: Simulator) -> Account:
     return next(a for a in sim.roster if a.scenario == "healthy")
 
@@ -43,7 +33,7 @@ async def test_a_healthy_account_passes_every_stage_and_the_mail_arrives(
     simulator: Simulator,
 ) -> None:
     account = healthy(simulator)
-    report = await probe(settings(simulator), credentials_for(account))
+    report = await probe(settings(simulator), account.credentials())
 
     assert report.ok and report.failed_stage is None and report.sent
     assert [str(s.stage) for s in report.stages] == ALL_STAGES
@@ -61,7 +51,7 @@ async def test_a_healthy_account_passes_every_stage_and_the_mail_arrives(
 
 
 async def test_the_transcript_follows_swaks_convention(simulator: Simulator) -> None:
-    report = await probe(settings(simulator), credentials_for(healthy(simulator)))
+    report = await probe(settings(simulator), healthy(simulator).credentials())
     lines = report.transcript
     assert lines[0].startswith("=== Trying ")
     assert any(line.startswith("<- 220 ") for line in lines)
@@ -77,7 +67,7 @@ async def test_the_transcript_follows_swaks_convention(simulator: Simulator) -> 
 
 
 async def test_the_ehlo_name_is_valid(simulator: Simulator) -> None:
-    report = await probe(settings(simulator), credentials_for(healthy(simulator)))
+    report = await probe(settings(simulator), healthy(simulator).credentials())
     ehlo = next(line for line in report.transcript if line.startswith("-> EHLO "))
     name = ehlo.split(" ", 2)[2]
     assert not name.endswith(".") and "." in name
@@ -90,7 +80,7 @@ async def test_every_roster_account_fails_where_its_scenario_says(
     expect = account.expect
     sender = expect.from_address or account.address
     message = TestMessage(sender, (account.address,))
-    report = await probe(settings(simulator), credentials_for(account), message=message)
+    report = await probe(settings(simulator), account.credentials(), message=message)
 
     assert report.failed_stage == expect.stage, str(report)
     if expect.stage is not None:
@@ -102,9 +92,7 @@ async def test_every_roster_account_fails_where_its_scenario_says(
 
 
 async def test_stop_after_auth_checks_the_sign_in_without_sending(simulator: Simulator) -> None:
-    report = await probe(
-        settings(simulator), credentials_for(healthy(simulator)), stop_after="auth"
-    )
+    report = await probe(settings(simulator), healthy(simulator).credentials(), stop_after="auth")
     assert report.ok and not report.sent
     assert [str(s.stage) for s in report.stages] == [*ALL_STAGES[:7], "quit"]
     assert not any("MAIL FROM" in line for line in report.transcript)
@@ -114,14 +102,14 @@ async def test_stop_after_auth_checks_the_sign_in_without_sending(simulator: Sim
 async def test_on_stage_reports_each_stage_as_it_completes(simulator: Simulator) -> None:
     seen: list[StageResult] = []
     report = await probe(
-        settings(simulator), credentials_for(healthy(simulator)), on_stage=seen.append
+        settings(simulator), healthy(simulator).credentials(), on_stage=seen.append
     )
     assert [s.stage for s in seen] == [s.stage for s in report.stages]
 
 
 async def test_xoauth2_with_the_accounts_token_signs_in(simulator: Simulator) -> None:
     account = next(a for a in simulator.roster if a.scenario == "basic_auth_disabled")
-    report = await probe(settings(simulator), credentials_for(account, "oauth_token"))
+    report = await probe(settings(simulator), account.credentials("oauth_token"))
     assert report.ok, str(report)
     assert "~> AUTH XOAUTH2 ********" in report.transcript
 
@@ -140,7 +128,7 @@ async def test_an_untrusted_certificate_fails_at_starttls_with_no_auth_sent(
 ) -> None:
     account = healthy(simulator)
     untrusting = SmtpSettings(simulator.host, simulator.port)  # system CAs only
-    report = await probe(untrusting, credentials_for(account))
+    report = await probe(untrusting, account.credentials())
     assert report.failed_stage == Stage.STARTTLS
     assert report.tls is not None and not report.tls.verified
     assert report.tls.subject and report.tls.issuer
@@ -150,7 +138,7 @@ async def test_an_untrusted_certificate_fails_at_starttls_with_no_auth_sent(
 
 @pytest.mark.simulator(tls_interception="Avast Web/Mail Shield Root")
 async def test_interception_shows_the_interceptors_name(simulator: Simulator) -> None:
-    report = await probe(settings(simulator), credentials_for(healthy(simulator)))
+    report = await probe(settings(simulator), healthy(simulator).credentials())
     assert report.failed_stage == Stage.STARTTLS
     assert report.tls is not None and "Avast Web/Mail Shield Root" in (report.tls.issuer or "")
     assert not any("AUTH" in line for line in report.transcript if line.startswith(("->", "~>")))
@@ -158,7 +146,7 @@ async def test_interception_shows_the_interceptors_name(simulator: Simulator) ->
 
 async def test_the_insecure_switch_connects_without_verifying(simulator: Simulator) -> None:
     insecure = SmtpSettings(simulator.host, simulator.port, insecure=True)
-    report = await probe(insecure, credentials_for(healthy(simulator)))
+    report = await probe(insecure, healthy(simulator).credentials())
     assert report.ok and report.tls is not None and not report.tls.verified
 
 
@@ -192,9 +180,7 @@ async def test_without_starttls_the_probe_stops_before_auth(plain_server: tuple[
 async def test_a_silent_server_fails_at_the_banner_within_the_timeout(simulator: Simulator) -> None:
     timeouts = Timeouts(connect=1.0, command=1.0)
     start = time.monotonic()
-    report = await probe(
-        settings(simulator), credentials_for(healthy(simulator)), timeouts=timeouts
-    )
+    report = await probe(settings(simulator), healthy(simulator).credentials(), timeouts=timeouts)
     took = time.monotonic() - start
     assert report.failed_stage == Stage.BANNER
     assert "timed out" in (report.failure.note or "")  # type: ignore[union-attr]
@@ -251,7 +237,7 @@ async def test_an_unknown_host_fails_at_dns() -> None:
 
 @pytest.mark.simulator(faults=Faults(banner_421=True))
 async def test_a_421_banner_fails_at_the_banner_with_the_reply(simulator: Simulator) -> None:
-    report = await probe(settings(simulator), credentials_for(healthy(simulator)))
+    report = await probe(settings(simulator), healthy(simulator).credentials())
     assert report.failed_stage == Stage.BANNER
     assert report.reply is not None and report.reply.code == 421
 
@@ -271,7 +257,7 @@ async def test_a_421_banner_fails_at_the_banner_with_the_reply(simulator: Simula
 async def test_a_dropped_connection_fails_at_its_stage(simulator: Simulator, stage: Stage) -> None:
     simulator.faults = Faults(drop_at=stage)
     report = await probe(
-        settings(simulator), credentials_for(healthy(simulator)), timeouts=Timeouts(2, 2)
+        settings(simulator), healthy(simulator).credentials(), timeouts=Timeouts(2, 2)
     )
     assert report.failed_stage == stage, str(report)
     assert report.reply is None and report.failure is not None and report.failure.note
@@ -280,14 +266,14 @@ async def test_a_dropped_connection_fails_at_its_stage(simulator: Simulator, sta
 
 async def test_slow_replies_within_the_timeout_still_pass(simulator: Simulator) -> None:
     simulator.faults = Faults(reply_delay_s=0.05)
-    report = await probe(settings(simulator), credentials_for(healthy(simulator)))
+    report = await probe(settings(simulator), healthy(simulator).credentials())
     assert report.ok
     assert report.stage(Stage.EHLO).elapsed_ms >= 50  # type: ignore[union-attr]
 
 
 async def test_the_report_is_a_value_with_a_readable_str_and_a_dict(simulator: Simulator) -> None:
     account = next(a for a in simulator.roster if a.scenario == "regular_password")
-    report = await probe(settings(simulator), credentials_for(account))
+    report = await probe(settings(simulator), account.credentials())
     assert isinstance(report, ProbeReport)
     assert f"auth failed: {report.reply}" in str(report)
     data = report.to_dict()
@@ -306,7 +292,7 @@ async def test_every_roster_account_is_diagnosed_as_its_lesson(
 
     expect = account.expect
     message = TestMessage(expect.from_address or account.address, (account.address,))
-    report = await probe(settings(simulator), credentials_for(account), message=message)
+    report = await probe(settings(simulator), account.credentials(), message=message)
     # the learner answers "did it arrive?" from the mailbox, and the lesson's checklist
     arrived = "yes" if simulator.mailbox.find(message.token) else "no"
     context = Context(arrived=arrived, **dict(expect.checklist))

@@ -49,27 +49,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         raise UsageError(str(exc)) from None
     context = Context(secret_kind=SecretKind(args.secret_kind) if args.secret_kind else None)
     result = diagnose(text, stage=stage, context=context)
-    out.write(_json(result) if args.json else card(result))
+    out.write(
+        json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        if args.json
+        else card(result)
+    )
     return 0
-
-
-def _json(result: Diagnosis) -> str:
-    data = {
-        "category": str(result.category),
-        "title": result.title,
-        "confidence": str(result.confidence),
-        "explanation": result.explanation,
-        "fix": list(result.fix),
-        "alternatives": [a.to_dict() for a in result.alternatives],
-        "code": result.code,
-        "enhanced": result.enhanced,
-        "stage": str(result.stage) if result.stage else None,
-        "guide_step": result.guide_step,
-        "guide_says": result.guide_says,
-        "seen_in_practice": result.seen_in_practice,
-        "evidence": list(result.evidence),
-    }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def card(result: Diagnosis) -> str:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from outlook_kit.accounts import Credentials
 from outlook_kit.protocol import Stage
 
 SecretKind = Literal["app_password", "password", "oauth_token"]
@@ -165,6 +166,16 @@ class Account:
         if not values:
             raise LookupError(f"{self.address} has no {kind.replace('_', ' ')}")
         return values[0]
+
+    def credentials(self, kind: SecretKind | None = None) -> Credentials:
+        """The credentials a lesson's test send signs in with (its props, not secrets)."""
+        kind = kind or self.expect.secret
+        value = self.secret(kind)
+        if kind == "oauth_token":
+            return Credentials.oauth_token(self.address, value)
+        if kind == "password":
+            return Credentials.password(self.address, value)
+        return Credentials.app_password(self.address, value)
 
     @property
     def sender(self) -> str:

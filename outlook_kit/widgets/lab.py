@@ -17,10 +17,11 @@ from ..accounts import OUTLOOK_HOST, SUBMISSION_PORT, SmtpSettings
 from ..diagnosis import Category, Context, Diagnosis, diagnose
 from ..errors import UsageError
 from ..probe import ProbeReport
+from ..simulator.roster import SecretKind as LessonSecret
 from ._ui import Shown, card, error_html, esc, plain_error
 from .cards import diagnosis_card, stage_rows
 from .guide import step
-from .traps import credentials_of, send_as
+from .traps import send_as
 
 if TYPE_CHECKING:
     from ..simulator import Account
@@ -35,7 +36,7 @@ class LabSettings:
     two_step_on: bool = True
     host: str = OUTLOOK_HOST
     port: int = SUBMISSION_PORT
-    sign_in_with: str = "app_password"  # or "password"
+    sign_in_with: LessonSecret = "app_password"  # or "password"
     from_addr: str = ""  # empty: the account's own address
     wait_hours: int = 0
 
@@ -216,9 +217,7 @@ def self_check(ex: Exercise, settings: LabSettings) -> CheckResult:
     try:
         if settings.wait_hours:
             clock.advance(hours=settings.wait_hours)
-        report, arrived = send_as(
-            sim, account, credentials_of(account, settings.sign_in_with), sender
-        )
+        report, arrived = send_as(sim, account, account.credentials(settings.sign_in_with), sender)
     except UsageError as error:
         return CheckResult(False, f"The mail program's settings cannot work: {error}.")
     finally:

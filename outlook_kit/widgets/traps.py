@@ -35,17 +35,6 @@ class TrapResult:
         return str(self.diagnosis.category) == self.account.expect.category
 
 
-def credentials_of(account: Account, kind: str | None = None) -> Credentials:
-    """The credentials a lesson's test send signs in with (its props, not secrets)."""
-    kind = kind or account.expect.secret
-    value = account.secret(kind)  # type: ignore[arg-type]
-    if kind == "oauth_token":
-        return Credentials.oauth_token(account.address, value)
-    if kind == "password":
-        return Credentials.password(account.address, value)
-    return Credentials.app_password(account.address, value)
-
-
 def send_as(
     sim: Simulator,
     account: Account,
@@ -72,7 +61,7 @@ def run_trap(
     """Send as the lesson says, answer "did it arrive?" from the mailbox, and diagnose."""
     expect = account.expect
     report, arrived = send_as(
-        sim, account, credentials_of(account), account.sender, on_stage=on_stage
+        sim, account, account.credentials(), account.sender, on_stage=on_stage
     )
     context = Context(arrived=arrived, **dict(expect.checklist))
     return TrapResult(account, report, arrived, diagnose(report, context=context))
