@@ -73,7 +73,11 @@ def created_times(created: Created | None, first_sends: pd.Series) -> pd.Series:
 
 def age_days(times: pd.Series, created: pd.Series, accounts: pd.Series) -> pd.Series:
     """The account's age in days at each time (never negative)."""
-    born = accounts.astype(str).map(created)
+    import pandas as pd
+
+    codes, names = pd.factorize(accounts)  # a few accounts over many rows: look each up once
+    born = created.reindex(pd.Index(names).astype(str)).array.take(codes)
+    born = pd.Series(born, index=times.index)
     born = born.astype(times.dtype) if len(born) else born
     return ((times - born).dt.total_seconds() / 86400.0).clip(lower=0.0)
 

@@ -57,6 +57,7 @@ class Passes:
     _groups: pd.DataFrame | None = None
     _buckets: pd.DataFrame | None = None
     _days: pd.DataFrame | None = None
+    _numbers: dict[str, Any] | None = None
     _events_made: bool = False
     _maxima: pd.DataFrame | None = None
     _hits: pd.DataFrame | None = None
@@ -111,8 +112,9 @@ class Passes:
                 self._buckets = both.loc[both["by_day"] == 0, ["account", "bucket", "recipients"]]
                 con.register("recipient_buckets", self._buckets)
             groups = both[both["by_day"] == 1].drop(columns=["bucket", "by_day"])
+            # the accounts as a categorical (sorted names): every later step groups by them
+            groups["account"] = pd.Categorical(groups["account"].astype(str))
             groups = groups.sort_values(["account", "day", "utc_day"], ignore_index=True)
-            groups["account"] = groups["account"].astype(str)
             groups["utc_day"] = pd.to_datetime(groups["utc_day"] * 86400, unit="s")
             if self.tz == "UTC":
                 groups["day"] = groups["utc_day"]
@@ -134,7 +136,7 @@ class Passes:
               count(*) FILTER (status = 'rejected') AS rejections,
               count(*) FILTER (status = 'deferred') AS deferrals,
               count(*) FILTER (hit) AS cap_hits,
-              min(time) AS first_time, max(time) AS last_time
+              min(epoch_us(time)) AS first_us, max(epoch_us(time)) AS last_us
             FROM log GROUP BY ALL"""
         )
         per_day = DAY_US // BUCKET_US
@@ -145,7 +147,8 @@ class Passes:
               CAST(sum(rejections) AS BIGINT) AS rejections,
               CAST(sum(deferrals) AS BIGINT) AS deferrals,
               CAST(sum(cap_hits) AS BIGINT) AS cap_hits,
-              min(first_time) AS first_time, max(last_time) AS last_time, 1::BIGINT AS by_day
+              CAST(make_timestamp(min(first_us)) AS TIMESTAMPTZ) AS first_time,
+              CAST(make_timestamp(max(last_us)) AS TIMESTAMPTZ) AS last_time, 1::BIGINT AS by_day
             FROM recipient_buckets GROUP BY account, bucket // {per_day}"""
         ).fetchdf()
         self._buckets = None  # the buckets stay in DuckDB
@@ -166,30 +169,35 @@ class Passes:
         return self._born
 
     def utc_days(self) -> pd.DataFrame:
-        """Per account and UTC day: recipients, cap hits, last time, and the two-day bound."""
+        """Per account and UTC day, sorted so: recipients, cap hits, last time, the two-day
+        bound, and the account's age and assumed cap at the day's start."""
+        import numpy as np
         import pandas as pd
 
         if self._days is not None:
             return self._days
-
         if self.tz == "UTC":  # the groups are the UTC days already, in order
             days = self.groups[["account", "utc_day", "recipients", "cap_hits", "last_time"]]
             days = days.copy()
         else:
             days = (
-                self.groups.groupby(["account", "utc_day"], as_index=False)
+                self.groups.groupby(["account", "utc_day"], as_index=False, observed=True)
                 .agg(
                     recipients=("recipients", "sum"),
                     cap_hits=("cap_hits", "sum"),
                     last_time=("last_time", "max"),
                 )
-                .sort_values(["account", "utc_day"])
+                .sort_values(["account", "utc_day"], ignore_index=True)
             )
-        previous = days.groupby("account")["recipients"].shift(1)
-        gap = days["utc_day"] - days.groupby("account")["utc_day"].shift(1)
-        previous = previous.where(gap == pd.Timedelta(days=1), 0).fillna(0)
-        days["rolling_bound"] = (days["recipients"] + previous).astype("int64")
-        start = pd.to_datetime(days["utc_day"]).dt.tz_localize("UTC")
+        code = days["account"].cat.codes.to_numpy()
+        number = _day_numbers(days["utc_day"])
+        recipients = days["recipients"].to_numpy(np.int64)
+        follows = np.zeros(len(days), dtype=bool)  # the day before is in the log too
+        follows[1:] = (code[1:] == code[:-1]) & (number[1:] - number[:-1] == 1)
+        previous = np.zeros(len(days), dtype=np.int64)
+        previous[1:] = recipients[:-1]
+        days["rolling_bound"] = recipients + np.where(follows, previous, 0)
+        start = days["utc_day"].dt.tz_localize("UTC")
         days["utc_start"] = start
         days["age_days"] = age_days(start - pd.Timedelta(days=1), self.born, days["account"])
         days["cap_assumed"] = model_caps(self.cap_model, days["age_days"])
@@ -206,7 +214,8 @@ class Passes:
         return not self.lazy
 
     def flagged_days(self) -> pd.DataFrame:
-        """(account, day, keep): the UTC days (as day numbers since 1970) the window reads.
+        """(account, acc_no, day, keep): the UTC days (as day numbers since 1970) the window
+        reads; acc_no is the account's position among pass 1's (sorted) accounts.
 
         `keep` marks the days whose rolling maximum is wanted; the day before each of them
         is read too (keep false, unless wanted itself), since a window ending in a day
@@ -216,53 +225,102 @@ class Passes:
         import pandas as pd
 
         days = self.utc_days()
+        code = days["account"].cat.codes.to_numpy().astype(np.int64)
+        number = _day_numbers(days["utc_day"])
         if self.exact_everywhere():
-            flagged = days
+            near = np.ones(len(days), dtype=bool)
         else:
-            keys = pd.DataFrame(
-                {"account": days["account"], "utc_day": pd.to_datetime(days["utc_day"])}
-            )
-            bound = self.quarter_bound().reindex(pd.MultiIndex.from_frame(keys))
-            near = bound.fillna(0).to_numpy() >= NEAR_CAP * days["cap_assumed"].astype(float)
-            flagged = days[near | (days["cap_hits"] > 0).to_numpy()]
-        number = (pd.to_datetime(flagged["utc_day"]) - pd.Timestamp(0)) // pd.Timedelta(days=1)
-        wanted = pd.DataFrame({"account": flagged["account"].to_numpy(), "day": number.to_numpy()})
-        before = wanted.assign(day=wanted["day"] - 1)
-        both = pd.concat([wanted.assign(keep=True), before.assign(keep=False)])
-        out: pd.DataFrame = both.groupby(["account", "day"], as_index=False).agg(
-            keep=("keep", "max")
+            caps = days["cap_assumed"].to_numpy(dtype=float, na_value=np.nan)
+            near = self.quarter_bound(code, number) >= NEAR_CAP * caps
+            near |= days["cap_hits"].to_numpy() > 0
+        wanted = _keys(code[near], number[near])
+        both = np.unique(np.concatenate((wanted, wanted - 1)))  # wanted days and the day before
+        acc_no, day = _unkeys(both)
+        names = np.asarray(days["account"].cat.categories, dtype=object)
+        return pd.DataFrame(
+            {
+                "account": pd.array(names[acc_no], dtype="string"),
+                "acc_no": acc_no.astype(np.int32),
+                "day": day,
+                "keep": np.isin(both, wanted),
+            }
         )
-        out["account"] = out["account"].astype("string")
-        out["day"] = out["day"].astype(np.int64)
-        return out
 
-    def quarter_bound(self) -> pd.Series:
-        """Per (account, UTC day): a tight bound on its rolling 24-hour maximum.
+    def quarter_bound(self, code: Any, number: Any) -> Any:
+        """For each (account code, UTC day number): a tight bound on its rolling 24-hour
+        maximum (0 for a day without accepted recipients).
 
         A window (t - 24 h, t] ending in one 6-hour bucket lies within that bucket and the
         four before it, so the largest sum of five consecutive buckets ending in the day
-        bounds every window ending that day (tighter than the two-day sum).
+        bounds every window ending that day (tighter than the two-day sum). Prefix sums over
+        the buckets sorted by account and bucket give each five-bucket sum.
         """
-        import pandas as pd
+        import numpy as np
 
         self.groups  # noqa: B018 - pass 1 fills the buckets (table recipient_buckets)
-        con = self.con
-        bound = con.execute(
-            f"""WITH five AS (
-              SELECT account, bucket, sum(recipients) OVER (PARTITION BY account
-                ORDER BY bucket RANGE BETWEEN 4 PRECEDING AND CURRENT ROW) AS recipients
-              FROM recipient_buckets WHERE recipients > 0
-            )
-            SELECT account, bucket // {DAY_US // BUCKET_US} AS utc_day, max(recipients) AS bound
-            FROM five GROUP BY ALL"""
+        got = self.con.execute(
+            "SELECT account, bucket, recipients FROM recipient_buckets WHERE recipients > 0"
         ).fetchdf()
-        bound["account"] = bound["account"].astype(str)
-        bound["utc_day"] = pd.to_datetime(bound["utc_day"] * 86400, unit="s")
-        series: pd.Series = bound.set_index(["account", "utc_day"])["bound"]
-        return series
+        bucket_code = self.codes(got["account"])
+        buckets = got["bucket"].to_numpy(np.int64)
+        order = np.lexsort((buckets, bucket_code))
+        key = _keys(bucket_code[order], buckets[order])
+        total = np.concatenate(([0], np.cumsum(got["recipients"].to_numpy(np.int64)[order])))
+        five = total[1:] - total[np.searchsorted(key, key - 4, side="left")]
+        day_key = _keys(bucket_code[order], np.floor_divide(buckets[order], DAY_US // BUCKET_US))
+        bound = np.zeros(len(code), dtype=np.int64)
+        if len(day_key) == 0:
+            return bound
+        starts = np.flatnonzero(np.concatenate(([True], day_key[1:] != day_key[:-1])))
+        maxima, firsts = np.maximum.reduceat(five, starts), day_key[starts]
+        wanted = _keys(code, number)
+        at = np.minimum(np.searchsorted(firsts, wanted), len(firsts) - 1)
+        found = firsts[at] == wanted
+        bound[found] = maxima[at[found]]
+        return bound
+
+    def codes(self, accounts: pd.Series) -> Any:
+        """Each account's position among pass 1's (sorted) accounts."""
+        import numpy as np
+        import pandas as pd
+
+        categories = self.groups["account"].cat.categories
+        return pd.Categorical(accounts.astype(str), categories=categories).codes.astype(np.int64)
+
+    def numbers(self) -> dict[str, Any]:
+        """The accepted sends and cap hits of the wanted days, as numpy arrays sorted by
+        account and time: acc_no, t (microseconds), sent, hit, n, n_null, row_id, and the
+        rolling count at each (`rolling`, and `known`: whether any row in its window had a
+        count). The day before each wanted day is read for the windows, not kept."""
+        if self._numbers is None:
+            import numpy as np
+
+            con = self.con
+            con.register("flagged_days", self.flagged_days())
+            rows = con.execute(
+                f"""SELECT f.acc_no, epoch_us(l.time) AS t, l.status = 'sent' AS sent, l.hit,
+                  coalesce(l.n_recipients, 0) AS n, l.n_recipients IS NULL AS n_null,
+                  l.row_id, f.keep
+                FROM log AS l JOIN flagged_days AS f
+                  ON l.account = f.account AND epoch_us(l.time) // {DAY_US} = f.day
+                WHERE l.status = 'sent' OR l.hit"""
+            ).fetchnumpy()
+            con.unregister("flagged_days")
+            got = {name: np.asarray(values) for name, values in rows.items()}
+            order = np.lexsort((got["t"], got["acc_no"]))
+            got = {name: values[order] for name, values in got.items()}
+            sent = got["sent"].astype(bool)
+            # an accepted send counts its recipients, a hit none; an accepted send without
+            # a count is left out, as SQL's sum leaves out NULL
+            accepted = np.where(sent, got["n"], 0).astype(np.int64)
+            counted = ~sent | ~got["n_null"].astype(bool)
+            got["rolling"], got["known"] = _rolling_sums(got["acc_no"], got["t"], accepted, counted)
+            keep = got.pop("keep").astype(bool)
+            self._numbers = {name: values[keep] for name, values in got.items()}
+        return self._numbers
 
     def events_table(self) -> str:
-        """Temp table `events`: sends and cap hits in the flagged spans, with their counts.
+        """Temp table `events`: sends and cap hits in the wanted days, with their counts.
 
         rolling_24h: accepted recipients in (t - 24 h, t], an accepted send's own included
         (a hit's not). The count since midnight (UTC) that hits need is worked out on the
@@ -273,44 +331,13 @@ class Passes:
             import pandas as pd
 
             con = self.con
-            flagged = self.flagged_days()
-            accounts = pd.Categorical(flagged["account"])
-            con.register("flagged_days", flagged.assign(acc_no=accounts.codes.astype(np.int32)))
-            rows = con.execute(
-                f"""SELECT f.acc_no, epoch_us(l.time) AS t, l.status = 'sent' AS sent, l.hit,
-                  coalesce(l.n_recipients, 0) AS n, l.n_recipients IS NULL AS n_null,
-                  l.row_id, f.keep
-                FROM log AS l JOIN flagged_days AS f
-                  ON l.account = f.account AND epoch_us(l.time) // {DAY_US} = f.day
-                WHERE l.status = 'sent' OR l.hit"""
-            ).fetchnumpy()
-            got = {name: np.asarray(values) for name, values in rows.items()}
-            order = np.lexsort((got["t"], got["acc_no"]))
-            got = {name: values[order] for name, values in got.items()}
-            sent = got["sent"].astype(bool)
-            # an accepted send counts its recipients, a hit none; an accepted send without
-            # a count is left out, as SQL's sum leaves out NULL
-            accepted = np.where(sent, got["n"], 0).astype(np.int64)
-            counted = ~sent | ~got["n_null"].astype(bool)
-            rolling, known = _rolling_sums(got["acc_no"], got["t"], accepted, counted)
-            keep = got["keep"].astype(bool)
-            numbers = pd.DataFrame(
-                {
-                    "acc_no": got["acc_no"][keep],
-                    "t": got["t"][keep],
-                    "sent": got["sent"][keep],
-                    "hit": got["hit"][keep],
-                    "n": got["n"][keep],
-                    "n_null": got["n_null"][keep],
-                    "row_id": got["row_id"][keep],
-                    "rolling": rolling[keep],
-                    "known": known[keep],
-                }
-            )
+            got = self.numbers()
+            numbers = pd.DataFrame({name: got[name] for name in _EVENT_COLUMNS})
+            categories = self.groups["account"].cat.categories
             names = pd.DataFrame(
                 {
-                    "acc_no": np.arange(len(accounts.categories), dtype=np.int32),
-                    "account": pd.Series(accounts.categories, dtype="string"),
+                    "acc_no": np.arange(len(categories), dtype=np.int32),
+                    "account": pd.Series(np.asarray(categories, dtype=object), dtype="string"),
                 }
             )
             con.register("events_numbers", numbers)
@@ -340,19 +367,52 @@ class Passes:
 
     @property
     def day_maxima(self) -> pd.DataFrame:
-        """Per account, local day and UTC day: the most in 24 hours at an accepted send, the
-        last accepted send, and how many accepted sends the window saw."""
+        """Per account, local day and UTC day of the wanted days: the most in 24 hours at an
+        accepted send, the last accepted send, and how many accepted sends the window saw.
+
+        Straight from the sorted numbers: each (account, local day, UTC day) is a run of
+        rows, reduced in one step per column."""
         if self._maxima is None:
-            table = self.events_table()
-            self._maxima = self.con.execute(
-                f"""SELECT account, day, CAST(time AS DATE) AS utc_day,
-                  max(rolling_24h) FILTER (sent) AS max_rolling_24h,
-                  max(time) FILTER (sent) AS last_time,
-                  count(*) FILTER (sent) AS seen
-                FROM {table} GROUP BY ALL"""
-            ).fetchdf()
-            self._maxima["account"] = self._maxima["account"].astype(str)
+            import numpy as np
+            import pandas as pd
+
+            got = self.numbers()
+            code, t = got["acc_no"].astype(np.int64), got["t"].astype(np.int64)
+            utc = np.floor_divide(t, DAY_US)
+            local = utc if self.tz == "UTC" else self._local_day_numbers(t)
+            change = np.ones(len(t), dtype=bool)
+            change[1:] = (code[1:] != code[:-1]) | (utc[1:] != utc[:-1])
+            change[1:] |= local[1:] != local[:-1]
+            starts = np.flatnonzero(change)
+            sent = got["sent"].astype(bool)
+            if len(t):
+                counted = sent & got["known"].astype(bool)
+                best = np.maximum.reduceat(np.where(counted, got["rolling"], -1), starts)
+                last = np.maximum.reduceat(np.where(sent, t, np.iinfo(np.int64).min), starts)
+                seen = np.add.reduceat(sent.astype(np.int64), starts)
+            else:
+                best = last = seen = np.zeros(0, dtype=np.int64)
+            categories = self.groups["account"].cat.categories
+            self._maxima = pd.DataFrame(
+                {
+                    "account": pd.Categorical.from_codes(code[starts], categories=categories),
+                    "day": pd.to_datetime(local[starts], unit="D"),
+                    "utc_day": pd.to_datetime(utc[starts], unit="D"),
+                    "max_rolling_24h": pd.Series(best, dtype="Int64").where(best >= 0),
+                    "last_time": pd.to_datetime(last, unit="us", utc=True).where(seen > 0),
+                    "seen": seen,
+                }
+            )
         return self._maxima
+
+    def _local_day_numbers(self, t: Any) -> Any:
+        """The calendar day (days since 1970) in the analysis's zone of UTC microseconds."""
+        import numpy as np
+        import pandas as pd
+
+        stamps = pd.DatetimeIndex(t.astype("datetime64[us]")).tz_localize("UTC")
+        local = stamps.tz_convert(self.tz).tz_localize(None)
+        return local.to_numpy().astype("datetime64[D]").astype(np.int64)
 
     @property
     def hits(self) -> pd.DataFrame:
@@ -394,6 +454,29 @@ class Passes:
             ).fetchdf()
             self._hits["account"] = self._hits["account"].astype(str)
         return self._hits
+
+
+_EVENT_COLUMNS = ("acc_no", "t", "sent", "hit", "n", "n_null", "row_id", "rolling", "known")
+_OFFSET = 1 << 31
+
+
+def _keys(code: Any, number: Any) -> Any:
+    """One sortable int64 per (account code, day or bucket number): code in the high half."""
+    import numpy as np
+
+    return (np.asarray(code, dtype=np.int64) << 32) | (np.asarray(number, dtype=np.int64) + _OFFSET)
+
+
+def _unkeys(keys: Any) -> tuple[Any, Any]:
+    """The (account code, number) pairs of `_keys`."""
+    return keys >> 32, (keys & 0xFFFFFFFF) - _OFFSET
+
+
+def _day_numbers(days: pd.Series) -> Any:
+    """Days since 1970 of a column of (naive) dates."""
+    import numpy as np
+
+    return days.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
 
 
 def _rolling_sums(accounts: Any, times: Any, accepted: Any, counted: Any) -> tuple[Any, Any]:
