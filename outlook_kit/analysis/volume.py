@@ -234,6 +234,8 @@ class Passes:
             near = self.quarter_bound(code, number) >= NEAR_CAP * caps
             near |= days["cap_hits"].to_numpy() > 0
         wanted = _keys(code[near], number[near])
+        if self.tz != "UTC":  # a local day spans two UTC days: want its other one too
+            wanted = np.unique(np.concatenate((wanted - 1, wanted, wanted + 1)))
         both = np.unique(np.concatenate((wanted, wanted - 1)))  # wanted days and the day before
         acc_no, day = _unkeys(both)
         names = np.asarray(days["account"].cat.categories, dtype=object)
@@ -520,9 +522,11 @@ def daily_volume(
         cap_model: the assumed cap by account age (the guide's figures by default).
         created: account -> creation date; the first send in the log when missing.
         rolling: "all" computes the exact rolling 24-hour maximum on every day; "near_cap"
-            only where the day and the day before together reach 80% of the assumed cap
-            (and for accounts refused at the cap); "auto" is "all" for a frame in memory
-            and "near_cap" for a large log read in place.
+            only on the days with cap hits and the days where a 24-hour window could reach
+            80% of the assumed cap (a bound from 6-hour sums says which; in a zone other
+            than UTC, the UTC days around such a day too, so local days come out whole);
+            "auto" is "all" for a frame in memory and "near_cap" for a large log read in
+            place.
 
     Returns:
         account, day (the local date), messages, recipients, rejections, deferrals,

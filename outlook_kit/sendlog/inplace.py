@@ -41,6 +41,14 @@ refusal's code; the text, as written, tells two sends in the same second apart).
 
 _tables = count()
 
+STATUSES = (
+    "sent", "rejected", "deferred", *(f"skip:{reason}" for reason in SKIP_REASONS)
+)  # fmt: skip
+"""The table's status column: a loaded row's status, or `skip:` and why it was skipped (an
+ENUM: a byte a row, compared as a number)."""
+LOADED = "status IN ('sent', 'rejected', 'deferred')"
+"""SQL: the table's row was loaded (not skipped)."""
+
 
 class CsvUnreadable(Exception):
     """DuckDB's CSV reader gave up on a file (the loader falls back, or says so)."""
@@ -87,7 +95,7 @@ class InPlace:
             CASE WHEN r.key IS NOT NULL THEN
               NULLIF(trim(regexp_replace(r.key, '^[2-5]\\d\\d(?: {enhanced})?', '')), '')
             END AS text
-          FROM {self.table} AS r WHERE r.status IN ('sent', 'rejected', 'deferred')"""
+          FROM {self.table} AS r WHERE r.{LOADED}"""
 
     def frame_sql(self) -> str:
         """Every loaded row with every column, read from the files again."""
@@ -154,11 +162,14 @@ def load_in_place(
     table = f"send_log_{next(_tables)}"
     import duckdb
 
+    statuses = ", ".join(quote(s) for s in STATUSES)
+    con.execute(f"CREATE TYPE {table}_status AS ENUM ({statuses})")
     try:
         con.execute(
             f"""CREATE TABLE {table} AS SELECT CAST(file_no AS UTINYINT) AS file_no, account,
               time, n_recipients,
-              CASE WHEN skip IS NULL THEN status ELSE 'skip:' || skip END AS status,
+              CAST(CASE WHEN skip IS NULL THEN status ELSE 'skip:' || skip END
+                AS {table}_status) AS status,
               key, stage, hash({DEDUP_KEY}) AS h, false AS hit, NULL::VARCHAR AS category
             FROM ({files_sql})"""
         )
@@ -198,18 +209,18 @@ def load_in_place(
     duplicates = 0
     if copies[0][0]:  # some row repeats: count the repeats among the loaded rows only
         distinct = con.execute(
-            f"SELECT count(DISTINCT h) FROM {table} WHERE NOT starts_with(status, 'skip:')"
+            f"SELECT count(DISTINCT h) FROM {table} WHERE {LOADED}"
         ).fetchall()
         duplicates = loaded_rows - int(distinct[0][0])
     if duplicates:  # keep one of each; the copies are equal in every column kept
         con.execute(
             f"""CREATE TABLE {table}_duplicated AS SELECT h FROM {table}
-            WHERE NOT starts_with(status, 'skip:') GROUP BY h HAVING count(*) > 1"""
+            WHERE {LOADED} GROUP BY h HAVING count(*) > 1"""
         )
         con.execute(
             f"""DELETE FROM {table} WHERE rowid IN (
               SELECT rowid FROM {table}
-              WHERE h IN (SELECT h FROM {table}_duplicated) AND NOT starts_with(status, 'skip:')
+              WHERE h IN (SELECT h FROM {table}_duplicated) AND {LOADED}
               QUALIFY row_number() OVER (PARTITION BY h ORDER BY rowid) > 1)"""
         )
     pairs = [(k, st) for s, k, st, _n in groups if s in ("rejected", "deferred")]
