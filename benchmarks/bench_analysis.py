@@ -49,6 +49,7 @@ def generate(path: Path, rows: int, accounts: int, days: int, seed: float = 0.42
     began = time.perf_counter()
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # the figures, not a progress bar
     con.execute(f"SELECT setseed({seed})")
     stamp = "[BN9PR03CA0123.namprd03.prod.outlook.com ' || strftime(time, '%Y-%m-%dT%H:%M:%S.%gZ') || ' 08DE' || substr(md5(i::VARCHAR), 1, 12) || ']"  # noqa: E501
     store = "[Hostname=BN9PR03MB6102.namprd03.prod.outlook.com]"
