@@ -236,11 +236,17 @@ def infer_cap(
         ages = np.maximum(ages, 0.0)
         edges = model.breakpoints(float(ages.max()))
         band = np.searchsorted(np.asarray(edges), ages, side="right") - 1
+        hit = (group["kind"] == "hit").to_numpy(dtype=bool)
+        accepted = (group["kind"] == "accepted").to_numpy(dtype=bool)
+        k = group["n_recipients"].to_numpy(dtype=float)
+        counts = {w: group[w].to_numpy(dtype=float) for w in WINDOWS}
         for index in sorted(set(band.tolist())):
-            part = group[band == index]
+            here = band == index
             start = edges[index]
             end = edges[index + 1] if index + 1 < len(edges) else float(math.ceil(ages.max()))
-            rows.append(_estimate(str(account), start, end, part))
+            lower = {w: counts[w][here & accepted] for w in WINDOWS}
+            upper = {w: counts[w][here & hit] + k[here & hit] - 1 for w in WINDOWS}
+            rows.append(_estimate(str(account), start, end, lower, upper))
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -271,18 +277,14 @@ def _created(created: Mapping[str, Any] | None, account: str, first: Any) -> Any
     return first
 
 
-def _estimate(account: str, start: float, end: float, part: pd.DataFrame) -> dict[str, Any]:
-    import numpy as np
-
-    accepted = part[part["kind"] == "accepted"]
-    hits = part[part["kind"] == "hit"]
-    k = hits["n_recipients"].to_numpy(dtype=float)
-    results = {}
-    for window in WINDOWS:
-        lower = accepted[window].to_numpy(dtype=float)
-        upper = np.asarray(hits[window].to_numpy(dtype=float) + k - 1)
-        results[window] = bound_interval(lower.tolist(), upper.tolist())
-    if len(hits) == 0:
+def _estimate(
+    account: str, start: float, end: float, lower: dict[str, Any], upper: dict[str, Any]
+) -> dict[str, Any]:
+    """One band's estimate from its bounds under each window: the accepted counts (the cap
+    is at least each) and the refusals' counts (the cap is below each)."""
+    results = {w: bound_interval(lower[w].tolist(), upper[w].tolist()) for w in WINDOWS}
+    accepted, hits = len(lower[WINDOWS[0]]), len(upper[WINDOWS[0]])
+    if hits == 0:
         window = UNDETERMINED
     else:
         rolling, midnight = (results[w][0] for w in WINDOWS)
@@ -303,8 +305,8 @@ def _estimate(account: str, start: float, end: float, part: pd.DataFrame) -> dic
         value=value,
         window=window,
         contradictions=tuple((w, results[w][0]) for w in WINDOWS),
-        accepted=len(accepted),
-        hits=len(hits),
+        accepted=accepted,
+        hits=hits,
     )
     return {
         "account": account,
@@ -316,7 +318,7 @@ def _estimate(account: str, start: float, end: float, part: pd.DataFrame) -> dic
         "window": window,
         "contradictions_rolling_24h": results[WINDOWS[0]][0],
         "contradictions_midnight_utc": results[WINDOWS[1]][0],
-        "accepted": len(accepted),
-        "hits": len(hits),
+        "accepted": accepted,
+        "hits": hits,
         "estimate": estimate,
     }

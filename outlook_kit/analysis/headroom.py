@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..caps import CapModel
 from ..sendlog.load import connect_recipients
-from ._common import WINDOW_SQL, Created, LogLike, age_days, check_tz, level
+from ._common import WINDOW_SQL, Created, LogLike, age_days, by_account, check_tz, level
 from .volume import Passes
 
 if TYPE_CHECKING:
@@ -82,8 +82,9 @@ def headroom_from(
     out["age_days"] = age_days(pd.Series([moment] * len(out)), passes.born, out["account"])
     model = passes.cap_model
     caps, basis = [], []
+    bands = by_account(estimates) if estimates is not None else {}
     for account, age in zip(out["account"], out["age_days"], strict=True):
-        inferred, low = _current(estimates, account, float(age))
+        inferred, low = _current(bands, account, float(age))
         assumed = model.cap_for_age(float(age))
         if inferred is not None:
             caps.append(inferred)
@@ -118,12 +119,13 @@ def headroom_from(
 
 
 def _current(
-    estimates: pd.DataFrame | None, account: str, age: float
+    estimates: dict[str, pd.DataFrame], account: str, age: float
 ) -> tuple[int | None, int | None]:
-    """The inferred cap (value, low) of the age band holding this age."""
-    if estimates is None or estimates.empty:
+    """The inferred cap (value, low) of the age band holding this age (`estimates`: each
+    account's bands)."""
+    mine = estimates.get(account)
+    if mine is None:
         return None, None
-    mine = estimates[estimates["account"] == account]
     band = mine[mine["band_start"] <= age].tail(1)
     if band.empty:
         return None, None
@@ -144,9 +146,10 @@ def _paused_until(passes: Passes, moment: Any) -> list[Any]:
     pauses = pauses_from(passes)
     hours = passes.cap_model.pause_hours
     out = []
-    for account in sorted(passes.groups["account"].unique()):
-        mine = pauses[(pauses["account"] == account) & (pauses["start"] <= moment)]
-        if mine.empty:
+    each = by_account(pauses[pauses["start"] <= moment])
+    for account in sorted(passes.groups["account"].astype(str).unique()):
+        mine = each.get(account)
+        if mine is None:
             out.append(pd.NaT)
             continue
         last = mine.iloc[-1]

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..caps import CapEstimate, CapModel, account_windows, infer_cap
 from ..sendlog.load import SendLog
 from ..sendlog.report import LoadReport
-from ._common import Created, LogLike
+from ._common import Created, LogLike, by_account
 from .events import evidence_from, hits_from, pauses_from
 from .fleet import fleet_ranking
 from .headroom import headroom_from
@@ -226,9 +226,20 @@ def analyze(
     report = log.report if isinstance(log, SendLog) else None
     moment = room["now"].iloc[0] if len(room) else None
     windows = account_windows(estimates)
+    days_of, hits_of, pauses_of, estimates_of, room_of = (
+        by_account(frame) for frame in (daily, hits, pauses, estimates, room)
+    )
     accounts = tuple(
-        _summary(str(account), daily, hits, pauses, estimates, room, windows)
-        for account in sorted(daily["account"].astype(str).unique())
+        _summary(
+            account,
+            days_of[account],
+            hits_of.get(account),
+            pauses_of.get(account),
+            estimates_of.get(account),
+            room_of.get(account),
+            windows,
+        )
+        for account in sorted(days_of)
     )
     return Analysis(
         report=report,
@@ -249,48 +260,51 @@ def analyze(
 
 def _summary(
     account: str,
-    daily: pd.DataFrame,
-    hits: pd.DataFrame,
-    pauses: pd.DataFrame,
-    estimates: pd.DataFrame,
-    room: pd.DataFrame,
+    days: pd.DataFrame,
+    hits: pd.DataFrame | None,
+    pauses: pd.DataFrame | None,
+    estimates: pd.DataFrame | None,
+    room: pd.DataFrame | None,
     windows: dict[str, str],
 ) -> AccountSummary:
-    days = daily[daily["account"].astype(str) == account]
+    """One account's summary from its own rows of each result."""
     active = days[days["messages"] > 0]
-    busiest = (
-        active.sort_values(["recipients", "day"]).to_dict("records")[-1:] if len(active) else []
-    )
+    top = active["recipients"].max() if len(active) else None  # the latest of the busiest
+    busiest = active.loc[active["recipients"] == top, "day"].max() if top is not None else None
     exact = days["max_rolling_24h"].dropna()
     unknown = days.loc[days["max_rolling_24h"].isna(), "rolling_bound"]
     best = int(exact.max()) if len(exact) else None
     bound_left = int(unknown.max()) if len(unknown) else 0
     most = best if best is not None and best >= bound_left else None
-    mine_estimates = estimates[estimates["account"] == account]
-    room_rows = room[room["account"] == account].to_dict("records")
-    here: dict[Any, Any] = room_rows[0] if room_rows else {}
-    estimate = mine_estimates["estimate"].iloc[-1] if len(mine_estimates) else None
+    here: Any = room.iloc[0] if room is not None else {}
+    estimate = estimates["estimate"].iloc[-1] if estimates is not None else None
     if estimate is not None:  # the current band's interval; the window over all bands
         estimate = replace(estimate, window=windows.get(account, estimate.window))
     cap_now = int(here.get("cap_now", 0))
+    no_rows: list[Any] = []
     return AccountSummary(
         account=account,
         days_active=len(active),
         messages=int(days["messages"].sum()),
         recipients=int(days["recipients"].sum()),
-        busiest_day=_timestamp(busiest[0]["day"]).date() if busiest else None,
+        busiest_day=_timestamp(busiest).date() if busiest is not None else None,
         max_daily_recipients=int(days["recipients"].max()) if len(days) else 0,
         max_rolling_24h_recipients=most,
         rolling_24h_bound=max(bound_left, best or 0),
         cap_hits=tuple(
-            Hit(
-                at=_timestamp(row["time"]),
-                recipients_24h=int(row["recipients_24h"]),
-                code=None if _missing(row["code"]) else int(row["code"]),
-                enhanced=None if _missing(row["enhanced"]) else str(row["enhanced"]),
-                category=None if _missing(row["category"]) else str(row["category"]),
+            Hit(at=at, recipients_24h=n, code=code, enhanced=enhanced, category=category)
+            for at, n, code, enhanced, category in (
+                zip(
+                    _datetimes(hits["time"]),
+                    _values(hits["recipients_24h"], int),
+                    _values(hits["code"], int),
+                    _values(hits["enhanced"], str),
+                    _values(hits["category"], str),
+                    strict=True,
+                )
+                if hits is not None
+                else no_rows
             )
-            for row in hits[hits["account"] == account].to_dict("records")
         ),
         pauses=tuple(
             Pause(
@@ -299,7 +313,7 @@ def _summary(
                 hours=None if _missing(row["hours"]) else float(row["hours"]),
                 vs_guide=str(row["vs_guide"]),
             )
-            for row in pauses[pauses["account"] == account].to_dict("records")
+            for row in (pauses.to_dict("records") if pauses is not None else no_rows)
         ),
         inferred_cap=estimate,
         cap_now=cap_now,
@@ -307,6 +321,19 @@ def _summary(
         headroom_now=int(here.get("headroom_now", cap_now)),
         level=str(here.get("level", "ok")),
     )
+
+
+def _values(column: pd.Series, kind: type) -> list[Any]:
+    """A column as Python values of `kind`, None where missing (in one step per column)."""
+    present = column.notna().tolist()
+    return [kind(v) if ok else None for v, ok in zip(column.tolist(), present, strict=True)]
+
+
+def _datetimes(times: pd.Series) -> list[datetime]:
+    """A column of times as datetimes, in one step (an account may have many hits)."""
+    import pandas as pd
+
+    return list(pd.to_datetime(times, utc=True).dt.to_pydatetime())
 
 
 def _timestamp(value: Any) -> datetime:

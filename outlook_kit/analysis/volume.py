@@ -450,7 +450,7 @@ class Passes:
                     ELSE p.next_send IS DISTINCT FROM lag(p.next_send) OVER by_time END
                     AS first_in_pause,
                   l.code, l.enhanced, l.stage, l.category, l.text, l.source, l.line
-                FROM paired AS p JOIN log AS l ON l.row_id = p.row_id
+                FROM paired AS p JOIN (SELECT * FROM log WHERE hit) AS l ON l.row_id = p.row_id
                 WINDOW by_time AS (PARTITION BY p.account ORDER BY p.time, l.source, l.line)
                 ORDER BY p.account, p.time, l.source, l.line"""
             ).fetchdf()
