@@ -8,7 +8,6 @@ first-time (non-relationship) recipients separately: 1,000 a day for subscribers
 
 from __future__ import annotations
 
-import math
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -160,43 +159,36 @@ def _paused_until(passes: Passes, moment: Any) -> list[Any]:
 
 
 def _forecast(passes: Passes, moment: Any, caps: pd.Series) -> pd.DataFrame:
-    """Daily pace (last 7 days), trend (last 28 days), and when they meet 80/90/100%."""
+    """Daily pace (last 7 days), trend (last 28 days), and when they meet 80/90/100%.
+
+    All accounts at once: their last 28 days as the rows of one matrix, the pace its last
+    7 columns' mean, the trend each row's least-squares slope."""
     import numpy as np
     import pandas as pd
 
     days = passes.utc_days()
     today = moment.normalize()
-    rows = []
-    for account, group in days.groupby("account"):
-        series = group.set_index("utc_start")["recipients"].astype(float)
-        span = pd.date_range(today - timedelta(days=TREND_DAYS - 1), today, freq="D")
-        recent = series.reindex(span, fill_value=0.0)
-        pace = float(recent.iloc[-PACE_DAYS:].mean())
-        x = np.arange(len(recent), dtype=float)
-        slope = float(np.polyfit(x, recent.to_numpy(), 1)[0]) if recent.any() else 0.0
-        cap = float(caps.get(str(account), np.nan))
-        reach = []
-        for share in WARNINGS:
-            target = share * cap
-            if pace >= target:
-                reach.append(today)
-            elif slope > 0 and (target - pace) / slope <= HORIZON_DAYS:
-                days_ahead = math.ceil(round((target - pace) / slope, 6))
-                reach.append(today + timedelta(days=days_ahead))
-            else:
-                reach.append(pd.NaT)  # not within a year at this trend
-        rows.append((str(account), pace, slope, *reach))
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "account",
-            "pace_per_day",
-            "trend_per_day",
-            "reaches_80",
-            "reaches_90",
-            "reaches_cap",
-        ],
-    )
+    names = [str(a) for a in days["account"].cat.categories]
+    recent = np.zeros((len(names), TREND_DAYS))
+    back = ((today - days["utc_start"]) // pd.Timedelta(days=1)).to_numpy()
+    inside = (back >= 0) & (back < TREND_DAYS)
+    code = days["account"].cat.codes.to_numpy()
+    recent[code[inside], TREND_DAYS - 1 - back[inside]] = days["recipients"].to_numpy()[inside]
+    pace = recent[:, -PACE_DAYS:].mean(axis=1)
+    x = np.arange(TREND_DAYS, dtype=float) - (TREND_DAYS - 1) / 2
+    slope = recent @ x / (x @ x)  # np.polyfit's slope, for every row at once
+    cap = caps.reindex(names).to_numpy(dtype=float)
+    out = pd.DataFrame({"account": names, "pace_per_day": pace, "trend_per_day": slope})
+    for share, column in zip(WARNINGS, ("reaches_80", "reaches_90", "reaches_cap"), strict=True):
+        target = share * cap
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ahead = np.ceil(np.round((target - pace) / slope, 6))
+        rising = (slope > 0) & (ahead <= HORIZON_DAYS)  # else not within a year at this trend
+        when = pd.Series(pd.NaT, index=out.index, dtype="datetime64[us, UTC]")
+        when[rising] = today + pd.to_timedelta(ahead[rising], unit="D")
+        when[pace >= target] = today
+        out[column] = when
+    return out
 
 
 def first_time_recipients(log: LogLike, *, tz: str = "UTC") -> pd.DataFrame:

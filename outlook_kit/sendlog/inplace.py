@@ -208,9 +208,7 @@ def load_in_place(
     copies = con.execute(f"SELECT count(*) - count(DISTINCT h) FROM {table}").fetchall()
     duplicates = 0
     if copies[0][0]:  # some row repeats: count the repeats among the loaded rows only
-        distinct = con.execute(
-            f"SELECT count(DISTINCT h) FROM {table} WHERE {LOADED}"
-        ).fetchall()
+        distinct = con.execute(f"SELECT count(DISTINCT h) FROM {table} WHERE {LOADED}").fetchall()
         duplicates = loaded_rows - int(distinct[0][0])
     if duplicates:  # keep one of each; the copies are equal in every column kept
         con.execute(
