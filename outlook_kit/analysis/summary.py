@@ -281,7 +281,6 @@ def _summary(
     if estimate is not None:  # the current band's interval; the window over all bands
         estimate = replace(estimate, window=windows.get(account, estimate.window))
     cap_now = int(here.get("cap_now", 0))
-    no_rows: list[Any] = []
     return AccountSummary(
         account=account,
         days_active=len(active),
@@ -291,35 +290,45 @@ def _summary(
         max_daily_recipients=int(days["recipients"].max()) if len(days) else 0,
         max_rolling_24h_recipients=most,
         rolling_24h_bound=max(bound_left, best or 0),
-        cap_hits=tuple(
-            Hit(at=at, recipients_24h=n, code=code, enhanced=enhanced, category=category)
-            for at, n, code, enhanced, category in (
-                zip(
-                    _datetimes(hits["time"]),
-                    _values(hits["recipients_24h"], int),
-                    _values(hits["code"], int),
-                    _values(hits["enhanced"], str),
-                    _values(hits["category"], str),
-                    strict=True,
-                )
-                if hits is not None
-                else no_rows
-            )
-        ),
-        pauses=tuple(
-            Pause(
-                start=_timestamp(row["start"]),
-                end=None if _missing(row["end"]) else _timestamp(row["end"]),
-                hours=None if _missing(row["hours"]) else float(row["hours"]),
-                vs_guide=str(row["vs_guide"]),
-            )
-            for row in (pauses.to_dict("records") if pauses is not None else no_rows)
-        ),
+        cap_hits=_hits(hits),
+        pauses=_pauses(pauses),
         inferred_cap=estimate,
         cap_now=cap_now,
         cap_basis=str(here.get("cap_basis", "assumed")),
         headroom_now=int(here.get("headroom_now", cap_now)),
         level=str(here.get("level", "ok")),
+    )
+
+
+def _hits(rows: pd.DataFrame | None) -> tuple[Hit, ...]:
+    """An account's hits, built column by column (an account may have many)."""
+    if rows is None:
+        return ()
+    columns = zip(
+        _datetimes(rows["time"]),
+        _values(rows["recipients_24h"], int),
+        _values(rows["code"], int),
+        _values(rows["enhanced"], str),
+        _values(rows["category"], str),
+        strict=True,
+    )
+    return tuple(
+        Hit(at=at, recipients_24h=n, code=code, enhanced=enhanced, category=category)
+        for at, n, code, enhanced, category in columns
+    )
+
+
+def _pauses(rows: pd.DataFrame | None) -> tuple[Pause, ...]:
+    if rows is None:
+        return ()
+    return tuple(
+        Pause(
+            start=_timestamp(row["start"]),
+            end=None if _missing(row["end"]) else _timestamp(row["end"]),
+            hours=None if _missing(row["hours"]) else float(row["hours"]),
+            vs_guide=str(row["vs_guide"]),
+        )
+        for row in rows.to_dict("records")
     )
 
 
