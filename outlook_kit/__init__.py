@@ -1,68 +1,118 @@
 """outlook-kit: send through Outlook.com SMTP, find out exactly why it does not, and see
 from a send log whether the account is running into its daily cap.
 
-The public surface; the implementation lives in the modules behind it.
+The public surface; the implementation lives in the modules behind it. Each name loads its
+module on first use (PEP 562), so `outlook-kit diagnose` or `probe` never pays for pandas,
+DuckDB, the simulator or MSAL.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from .accounts import (
-    AccountSettings,
-    Credentials,
-    Provider,
-    SecretKind,
-    SmtpSettings,
-    TlsMode,
-    settings_for,
-    validate_address,
-)
-from .analysis import (
-    Analysis,
-    analyze,
-    cap_hits,
-    daily_volume,
-    first_time_recipients,
-    fleet_ranking,
-    headroom,
-    pauses,
-    rolling_24h,
-)
-from .bundle import support_bundle
-from .caps import CapEstimate, CapModel, infer_cap
-from .diagnosis import Category, Confidence, Context, Diagnosis, diagnose
-from .errors import (
-    AddressError,
-    ClientIdError,
-    ConsentDeclinedError,
-    DeviceCodeExpiredError,
-    HeaderError,
-    IdentityUnreachableError,
-    OutlookKitError,
-    ScopeError,
-    SecretError,
-    SettingsError,
-    SignInCancelledError,
-    SignInError,
-    SignInRequiredError,
-    TenantError,
-    TokenCacheError,
-    UsageError,
-)
-from .message import TestMessage
-from .plots import plot_cap_by_age, plot_daily_volume, plot_fleet
-from .probe import ProbeReport, StageResult, Timeouts, probe
-from .protocol import Reply, Stage
-from .secret import Redactor, Secret
-from .sendlog import (
-    LoadReport,
-    SendLog,
-    SendLogError,
-    append_to_log,
-    load_sample_log,
-    load_send_log,
-    log_record,
-)
-from .verdict import SignInVerdict, VerdictKind, signin_verdict
+if TYPE_CHECKING:
+    from .accounts import (
+        AccountSettings,
+        Credentials,
+        Provider,
+        SecretKind,
+        SmtpSettings,
+        TlsMode,
+        settings_for,
+        validate_address,
+    )
+    from .analysis import (
+        Analysis,
+        analyze,
+        cap_hits,
+        daily_volume,
+        first_time_recipients,
+        fleet_ranking,
+        headroom,
+        pauses,
+        rolling_24h,
+    )
+    from .bundle import (
+        support_bundle,
+    )
+    from .caps import (
+        CapEstimate,
+        CapModel,
+        infer_cap,
+    )
+    from .diagnosis import (
+        Category,
+        Confidence,
+        Context,
+        Diagnosis,
+        diagnose,
+    )
+    from .errors import (
+        AddressError,
+        ClientIdError,
+        ConsentDeclinedError,
+        DeviceCodeExpiredError,
+        HeaderError,
+        IdentityUnreachableError,
+        OutlookKitError,
+        ScopeError,
+        SecretError,
+        SettingsError,
+        SignInCancelledError,
+        SignInError,
+        SignInRequiredError,
+        TenantError,
+        TokenCacheError,
+        UsageError,
+    )
+    from .message import (
+        TestMessage,
+    )
+    from .oauth import (
+        DeviceCode,
+        EnvironmentToken,
+        MicrosoftIdentity,
+        StaticToken,
+        TokenCacheFile,
+        TokenProvider,
+        explain_xoauth2_refusal,
+        oauth_credentials,
+    )
+    from .plots import (
+        plot_cap_by_age,
+        plot_daily_volume,
+        plot_fleet,
+    )
+    from .probe import (
+        ProbeReport,
+        StageResult,
+        Timeouts,
+        probe,
+    )
+    from .protocol import (
+        Reply,
+        Stage,
+    )
+    from .secret import (
+        Redactor,
+        Secret,
+    )
+    from .sendlog import (
+        LoadReport,
+        SendLog,
+        SendLogError,
+        append_to_log,
+        load_sample_log,
+        load_send_log,
+        log_record,
+    )
+    from .simulator import (
+        Simulator,
+    )
+    from .verdict import (
+        SignInVerdict,
+        VerdictKind,
+        signin_verdict,
+    )
 
 __all__ = [
     "AccountSettings",
@@ -141,22 +191,62 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from .oauth import (
-        DeviceCode,
-        EnvironmentToken,
-        MicrosoftIdentity,
-        StaticToken,
-        TokenCacheFile,
-        TokenProvider,
-        explain_xoauth2_refusal,
-        oauth_credentials,
-    )
-    from .simulator import Simulator
-
-# OAuth2 (MSAL, requests) loads only when one of its names is asked for.
-_OAUTH_NAMES = frozenset(
-    {
+# the module behind each public name
+_MODULES = {
+    "accounts": (
+        "AccountSettings",
+        "Credentials",
+        "Provider",
+        "SecretKind",
+        "SmtpSettings",
+        "TlsMode",
+        "settings_for",
+        "validate_address",
+    ),
+    "analysis": (
+        "Analysis",
+        "analyze",
+        "cap_hits",
+        "daily_volume",
+        "first_time_recipients",
+        "fleet_ranking",
+        "headroom",
+        "pauses",
+        "rolling_24h",
+    ),
+    "bundle": ("support_bundle",),
+    "caps": (
+        "CapEstimate",
+        "CapModel",
+        "infer_cap",
+    ),
+    "diagnosis": (
+        "Category",
+        "Confidence",
+        "Context",
+        "Diagnosis",
+        "diagnose",
+    ),
+    "errors": (
+        "AddressError",
+        "ClientIdError",
+        "ConsentDeclinedError",
+        "DeviceCodeExpiredError",
+        "HeaderError",
+        "IdentityUnreachableError",
+        "OutlookKitError",
+        "ScopeError",
+        "SecretError",
+        "SettingsError",
+        "SignInCancelledError",
+        "SignInError",
+        "SignInRequiredError",
+        "TenantError",
+        "TokenCacheError",
+        "UsageError",
+    ),
+    "message": ("TestMessage",),
+    "oauth": (
         "DeviceCode",
         "EnvironmentToken",
         "MicrosoftIdentity",
@@ -165,18 +255,53 @@ _OAUTH_NAMES = frozenset(
         "TokenProvider",
         "explain_xoauth2_refusal",
         "oauth_credentials",
-    }
-)
+    ),
+    "plots": (
+        "plot_cap_by_age",
+        "plot_daily_volume",
+        "plot_fleet",
+    ),
+    "probe": (
+        "ProbeReport",
+        "StageResult",
+        "Timeouts",
+        "probe",
+    ),
+    "protocol": (
+        "Reply",
+        "Stage",
+    ),
+    "secret": (
+        "Redactor",
+        "Secret",
+    ),
+    "sendlog": (
+        "LoadReport",
+        "SendLog",
+        "SendLogError",
+        "append_to_log",
+        "load_sample_log",
+        "load_send_log",
+        "log_record",
+    ),
+    "simulator": ("Simulator",),
+    "verdict": (
+        "SignInVerdict",
+        "VerdictKind",
+        "signin_verdict",
+    ),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
-    # The simulator (aiosmtpd, certificates) loads only when asked for.
-    if name == "Simulator":
-        from .simulator import Simulator
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'outlook_kit' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value  # the next look-up is a plain one
+    return value
 
-        return Simulator
-    if name in _OAUTH_NAMES:
-        from . import oauth
 
-        return getattr(oauth, name)
-    raise AttributeError(f"module 'outlook_kit' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -12,8 +12,6 @@ import re
 import socket
 from dataclasses import dataclass, field
 
-import email_validator
-
 from .errors import AddressError, SecretError, SettingsError
 from .secret import Secret
 
@@ -59,22 +57,59 @@ class SecretKind(enum.StrEnum):
     OAUTH_TOKEN = "oauth_token"
 
 
-def validate_address(address: str) -> str:
-    """The address, normalised; raises AddressError saying what is wrong with a malformed one."""
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_LOCAL_DOMAIN_RE = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+
+
+def validate_address(address: str, *, local_ok: bool = False) -> str:
+    """The address, normalised; raises AddressError saying what is wrong with a malformed one.
+
+    Args:
+        address: an email address as typed.
+        local_ok: also accept a local mail server's own domains (`localhost`, `mail.local`,
+            `example.test`), which no Internet mail system delivers to. For a probe of a
+            server that is not Microsoft's (the simulator, a local Postfix).
+    """
     if not isinstance(address, str) or not address.strip():
         raise AddressError(
             "the email address is empty; enter the full address, e.g. you@outlook.com"
         )
+    import email_validator  # here, not at the top: its import costs ~25 ms of every start
+
+    address = address.strip()
     try:
         result = email_validator.validate_email(
-            address.strip(), check_deliverability=False, test_environment=True
+            address, check_deliverability=False, test_environment=True
         )
     except email_validator.EmailNotValidError as exc:
-        raise AddressError(
-            f"{address.strip()!r} is not a valid email address: {str(exc).rstrip('.')}. "
-            "Enter the full address, e.g. you@outlook.com"
-        ) from None
+        local = _local_address(address)
+        if local is not None and local_ok:
+            return local
+        why = f"{address!r} is not a valid email address: {str(exc).rstrip('.')}"
+        if local is not None:
+            why += (
+                " (a local server's own domain is accepted only with a local server as the "
+                "host, such as the simulator or your own mail server; a real Outlook send "
+                "would refuse it, since Outlook delivers only to Internet domains)"
+            )
+        raise AddressError(f"{why}. Enter the full address, e.g. you@outlook.com") from None
     return str(result.normalized)
+
+
+def _local_address(address: str) -> str | None:
+    """`user@localhost`, `user@mail.local`: valid but for a local domain, else None."""
+    import email_validator
+
+    user, at, domain = address.rpartition("@")
+    if not at or not _LOCAL_DOMAIN_RE.fullmatch(domain):
+        return None
+    try:  # the part before the @ by the same rules as any address's
+        email_validator.validate_email(
+            f"{user}@example.com", check_deliverability=False, test_environment=True
+        )
+    except email_validator.EmailNotValidError:
+        return None
+    return f"{user}@{domain.rstrip('.').lower()}"
 
 
 def provider_of(address: str) -> Provider:
@@ -90,8 +125,7 @@ def provider_of(address: str) -> Provider:
 def default_ehlo_name() -> str:
     """A valid EHLO name: the FQDN without its trailing dot (Outlook answers `laptop.` with 501)."""
     name = socket.getfqdn().rstrip(".")
-    label = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-    if re.fullmatch(rf"{label}(?:\.{label})+", name):
+    if re.fullmatch(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})+", name):
         return name
     return "localhost.localdomain"
 
@@ -180,14 +214,26 @@ def settings_for(address: str) -> AccountSettings:
     )
 
 
+APP_PASSWORD_SHAPE = re.compile(r"[A-Za-z]{16}")
+
+
 def normalise_app_password(value: str) -> str:
-    """An App Password as pasted, without the spaces and dashes it may be shown with."""
-    return re.sub(r"[\s-]+", "", value)
+    """An App Password as pasted, without the spaces and dashes it is shown with.
+
+    Only a value of the App Password's shape (16 letters once spaces and dashes are gone,
+    as Microsoft shows them: `abcd efgh ijkl mnop`) is changed; anything else is returned
+    as typed, since a dash or a space may belong to the secret (`Postfix-Pass-42`).
+    """
+    compact = re.sub(r"[\s-]+", "", value)
+    return compact if APP_PASSWORD_SHAPE.fullmatch(compact) else value
 
 
 @dataclass(frozen=True)
 class Credentials:
-    """The user name and its secret. Build with `app_password`, `password` or `oauth_token`."""
+    """The user name and its secret. Build with `app_password`, `password` or `oauth_token`.
+
+    Their `local_ok` accepts a local server's own domains as the user (`user@localhost`).
+    """
 
     user: str
     secret: Secret = field(repr=True)
@@ -208,25 +254,37 @@ class Credentials:
             raise SecretError("the secret contains a line break; paste it again on one line")
 
     @classmethod
-    def app_password(cls, user: str, value: str | Secret) -> Credentials:
+    def app_password(
+        cls, user: str, value: str | Secret, *, local_ok: bool = False
+    ) -> Credentials:
         raw = value.reveal() if isinstance(value, Secret) else value
-        if not isinstance(raw, str) or not raw.strip():
+        if not isinstance(raw, str) or not re.sub(r"[\s-]+", "", raw):
             raise SecretError("the App Password is empty; paste the one from step 3")
         clean = normalise_app_password(raw)
         hints: list[str] = []
-        if not re.fullmatch(r"[a-z]{16}", clean):
+        if not APP_PASSWORD_SHAPE.fullmatch(clean):
             hints.append(
-                "this does not look like the App Passwords Microsoft usually shows "
-                "(16 letters); if it is your sign-in password, create an App Password (step 3)"
+                "sent exactly as typed, spaces and dashes kept: this does not look like the "
+                "App Passwords Microsoft usually shows (16 letters, whose spaces and dashes "
+                "are dropped); if it is your sign-in password, create an App Password (step 3)"
             )
-        return cls(validate_address(user), Secret(clean), SecretKind.APP_PASSWORD, tuple(hints))
+        return cls(
+            validate_address(user, local_ok=local_ok),
+            Secret(clean),
+            SecretKind.APP_PASSWORD,
+            tuple(hints),
+        )
 
     @classmethod
-    def password(cls, user: str, value: str | Secret) -> Credentials:
+    def password(cls, user: str, value: str | Secret, *, local_ok: bool = False) -> Credentials:
         raw = value.reveal() if isinstance(value, Secret) else value
-        return cls(validate_address(user), Secret(raw), SecretKind.PASSWORD)
+        return cls(validate_address(user, local_ok=local_ok), Secret(raw), SecretKind.PASSWORD)
 
     @classmethod
-    def oauth_token(cls, user: str, token: str | Secret) -> Credentials:
+    def oauth_token(
+        cls, user: str, token: str | Secret, *, local_ok: bool = False
+    ) -> Credentials:
         raw = token.reveal() if isinstance(token, Secret) else token
-        return cls(validate_address(user), Secret(raw.strip()), SecretKind.OAUTH_TOKEN)
+        return cls(
+            validate_address(user, local_ok=local_ok), Secret(raw.strip()), SecretKind.OAUTH_TOKEN
+        )

@@ -34,7 +34,8 @@ class TestMessage:
     """A short test message from one address to one or more recipients.
 
     The token goes into the subject, so the user can search the inbox or the junk
-    folder for it.
+    folder for it. `local_ok` accepts a local server's own domains (`user@localhost`), for
+    a probe of a server that is not Microsoft's.
     """
 
     __test__ = False  # not a pytest test class
@@ -43,16 +44,20 @@ class TestMessage:
     to: tuple[str, ...]
     subject: str | None = None
     token: str = field(default_factory=new_token)
+    local_ok: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         check_header_value("From address", self.from_addr)
-        object.__setattr__(self, "from_addr", validate_address(self.from_addr))
+        from_addr = validate_address(self.from_addr, local_ok=self.local_ok)
+        object.__setattr__(self, "from_addr", from_addr)
         to = (self.to,) if isinstance(self.to, str) else tuple(self.to)
         if not to:
             raise HeaderError("the test message needs at least one recipient (To)")
         for addr in to:
             check_header_value("To address", addr)
-        object.__setattr__(self, "to", tuple(validate_address(a) for a in to))
+        object.__setattr__(
+            self, "to", tuple(validate_address(a, local_ok=self.local_ok) for a in to)
+        )
         if self.subject is not None:
             check_header_value("subject", self.subject)
 

@@ -12,8 +12,10 @@ from outlook_kit.accounts import (
     TlsMode,
     default_ehlo_name,
     settings_for,
+    validate_address,
 )
 from outlook_kit.errors import AddressError, SecretError, SettingsError, UsageError
+from outlook_kit.message import TestMessage
 
 
 @pytest.mark.parametrize(
@@ -99,10 +101,25 @@ def test_app_passwords_are_normalised_and_never_shown() -> None:
         assert "abcd" not in text and "mnop" not in text
 
 
-def test_an_unusual_app_password_is_accepted_with_a_soft_hint() -> None:
+def test_an_unusual_app_password_is_sent_as_typed_with_a_soft_hint() -> None:
     creds = Credentials.app_password("me@outlook.com", "My-Sign-In-Passw0rd!")
-    assert creds.secret.reveal() == "MySignInPassw0rd!"
-    assert len(creds.hints) == 1 and "step 3" in creds.hints[0]
+    assert creds.secret.reveal() == "My-Sign-In-Passw0rd!"
+    assert len(creds.hints) == 1 and "step 3" in creds.hints[0] and "as typed" in creds.hints[0]
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("Postfix-Pass-42", "Postfix-Pass-42"),  # a local server's password: dashes are its own
+        ("pass word with spaces", "pass word with spaces"),
+        ("abcd-efgh-ijkl-mnop", "abcdefghijklmnop"),  # the App Password's shape, as shown
+        ("ABCD EFGH IJKL MNOP", "ABCDEFGHIJKLMNOP"),
+    ],
+)
+def test_only_what_has_the_app_password_shape_loses_its_spaces_and_dashes(
+    typed: str, sent: str
+) -> None:
+    assert Credentials.app_password("me@outlook.com", typed).secret.reveal() == sent
 
 
 def test_a_regular_password_is_kept_exactly() -> None:
@@ -115,6 +132,26 @@ def test_a_regular_password_is_kept_exactly() -> None:
 def test_an_empty_app_password_fails_at_once(value: str) -> None:
     with pytest.raises(SecretError, match="App Password is empty"):
         Credentials.app_password("me@outlook.com", value)
+
+
+@pytest.mark.parametrize("address", ["nosuchuser@localhost", "postmaster@mail.local", "a@b.test"])
+def test_a_local_servers_own_domains_are_accepted_when_asked_for(address: str) -> None:
+    assert validate_address(address, local_ok=True) == address
+    message = TestMessage("tester@localhost", (address,), local_ok=True)
+    assert message.to == (address,)
+
+
+@pytest.mark.parametrize("address", ["nosuchuser@localhost", "postmaster@mail.local"])
+def test_without_asking_a_local_domain_is_refused_saying_where_it_works(address: str) -> None:
+    with pytest.raises(AddressError, match="local server") as caught:
+        validate_address(address)
+    assert "Outlook" in str(caught.value)
+
+
+def test_local_ok_still_refuses_what_is_no_address_at_all() -> None:
+    for bad in ("no at sign", "a@@b", "a b@localhost", "@localhost"):
+        with pytest.raises(AddressError, match="not a valid email address"):
+            validate_address(bad, local_ok=True)
 
 
 def test_the_default_ehlo_name_is_a_valid_name_without_a_trailing_dot() -> None:

@@ -247,3 +247,33 @@ def test_simulator_in_process_probe_via_main(
     out = capsys.readouterr().out
     assert code == EXIT_CODES[Stage.MAIL_FROM]
     assert "Failed at mail_from: 550 5.7.60" in out
+
+
+def test_a_local_servers_own_domain_can_be_probed_when_the_host_is_not_microsofts(
+    cli_simulator: tuple[str, int, str],
+) -> None:
+    account = roster_by_scenario()["healthy"]
+    done = run(
+        *probe_args(cli_simulator, str(account["address"])),
+        "--to",
+        "nosuchuser@localhost",
+        "--stop-after",
+        "rcpt_to",
+        env={"OUTLOOK_KIT_PASSWORD": account["app_passwords"][0]},
+    )  # type: ignore[index]
+    assert "not a valid email address" not in done.stderr, done.stderr
+    assert re.search(r"^  ok   rcpt_to", done.stdout, re.M), done.stdout + done.stderr
+
+
+def test_a_local_domain_towards_outlook_is_refused_before_connecting_saying_why() -> None:
+    done = run(
+        "probe",
+        "--user",
+        "me@outlook.com",
+        "--to",
+        "nosuchuser@localhost",
+        env={"OUTLOOK_KIT_PASSWORD": "abcdefghijklmnop"},
+    )
+    assert done.returncode == EXIT_USAGE
+    assert "a real Outlook send would refuse it" in done.stderr
+    assert "Traceback" not in done.stderr and "Probe of" not in done.stdout

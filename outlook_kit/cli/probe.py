@@ -9,19 +9,18 @@ not echo. With --oauth it is an OAuth2 access token from Microsoft's device-code
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ..accounts import Credentials, Provider, SmtpSettings, provider_of, settings_for
 from ..errors import SignInError, UsageError
-from ..message import TestMessage
-from ..probe import ProbeReport, Timeouts, probe
 from ..protocol import Stage
-from ..sendlog import append_to_log
+
+if TYPE_CHECKING:
+    from ..probe import ProbeReport
 
 PASSWORD_ENV = "OUTLOOK_KIT_PASSWORD"
 EXIT_USAGE = 2
@@ -132,6 +131,11 @@ def _read_secret(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    import asyncio
+
+    from ..message import TestMessage
+    from ..probe import Timeouts, probe
+
     if args.host:
         settings = SmtpSettings(args.host, args.port, cafile=args.cafile, insecure=args.insecure)
     else:
@@ -143,27 +147,32 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         )
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    # a local server's own domains (user@localhost) are for probing a server not Microsoft's
+    local_ok = not settings.is_microsoft
     signed_in_as: str | None = None
     if args.oauth or args.token_env:
         try:
-            credentials, signed_in_as = _oauth_credentials(args)
+            credentials, signed_in_as = _oauth_credentials(args, local_ok=local_ok)
         except SignInError as exc:
             print(f"outlook-kit: sign-in failed: {exc}", file=sys.stderr)
             return EXIT_SIGN_IN
     else:
         secret = _read_secret(args)
-        credentials = (
-            Credentials.password(args.user, secret)
-            if args.regular_password
-            else Credentials.app_password(args.user, secret)
-        )
+        make = Credentials.password if args.regular_password else Credentials.app_password
+        credentials = make(args.user, secret, local_ok=local_ok)
         del secret
-    message = TestMessage(args.from_addr or credentials.user, tuple(args.to or [credentials.user]))
+    message = TestMessage(
+        args.from_addr or credentials.user,
+        tuple(args.to or [credentials.user]),
+        local_ok=local_ok,
+    )
     timeouts = Timeouts(connect=min(10.0, args.timeout), command=args.timeout)
     report = asyncio.run(
         probe(settings, credentials, message=message, stop_after=args.stop_after, timeouts=timeouts)
     )
     if args.log:
+        from ..sendlog.record import append_to_log
+
         append_to_log(args.log, report)
     out.write(_render(report, json_out=args.json, transcript=args.transcript))
     if args.oauth or args.token_env:
@@ -171,7 +180,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if report.ok else EXIT_CODES[report.failed_stage or Stage.QUIT]
 
 
-def _oauth_credentials(args: argparse.Namespace) -> tuple[Credentials, str | None]:
+def _oauth_credentials(
+    args: argparse.Namespace, *, local_ok: bool
+) -> tuple[Credentials, str | None]:
     """Credentials.oauth_token from --token-env or --oauth, and who the token is for."""
     from ..oauth import EnvironmentToken, MicrosoftIdentity
 
@@ -184,7 +195,7 @@ def _oauth_credentials(args: argparse.Namespace) -> tuple[Credentials, str | Non
         )
     if args.token_env:
         token = EnvironmentToken(args.token_env).get_token(args.user)
-        return Credentials.oauth_token(args.user, token), None
+        return Credentials.oauth_token(args.user, token, local_ok=local_ok), None
     tenant = args.tenant
     if tenant is None and args.authority is None:
         tenant = "consumers" if provider_of(args.user) is Provider.PERSONAL else "organizations"
@@ -209,7 +220,7 @@ def _oauth_credentials(args: argparse.Namespace) -> tuple[Credentials, str | Non
             file=sys.stderr,
             flush=True,
         )
-    return Credentials.oauth_token(args.user, token), who
+    return Credentials.oauth_token(args.user, token, local_ok=local_ok), who
 
 
 def _explain_refusal(report: ProbeReport, signed_in_as: str | None, *, stream: TextIO) -> None:

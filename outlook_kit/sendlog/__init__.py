@@ -12,11 +12,15 @@ SQL every format goes through), `diagnose` (each distinct refusal diagnosed once
 data), `data` (`load_sample_log`).
 """
 
-from .data import SAMPLE_CREATED, load_sample_log
-from .load import SendLog, load_send_log
-from .record import LOG_FIELDS, append_to_log, log_record
-from .report import LoadReport, SendLogError, Skip
-from .schema import COLUMNS, LogFormat, Status
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .data import SAMPLE_CREATED, load_sample_log
+    from .load import SendLog, load_send_log
+    from .record import LOG_FIELDS, append_to_log, log_record
+    from .report import LoadReport, SendLogError, Skip
+    from .schema import COLUMNS, LogFormat, Status
 
 __all__ = [
     "COLUMNS",
@@ -33,3 +37,23 @@ __all__ = [
     "load_send_log",
     "log_record",
 ]
+
+# the module behind each public name: writing the kit's log (the probe's `--log`) must not
+# load pandas and DuckDB, which reading logs needs
+_MODULES = {
+    "data": ("SAMPLE_CREATED", "load_sample_log"),
+    "load": ("SendLog", "load_send_log"),
+    "record": ("LOG_FIELDS", "append_to_log", "log_record"),
+    "report": ("LoadReport", "SendLogError", "Skip"),
+    "schema": ("COLUMNS", "LogFormat", "Status"),
+}
+_WHERE = {name: module for module, names in _MODULES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
