@@ -254,9 +254,7 @@ class Credentials:
             raise SecretError("the secret contains a line break; paste it again on one line")
 
     @classmethod
-    def app_password(
-        cls, user: str, value: str | Secret, *, local_ok: bool = False
-    ) -> Credentials:
+    def app_password(cls, user: str, value: str | Secret, *, local_ok: bool = False) -> Credentials:
         raw = value.reveal() if isinstance(value, Secret) else value
         if not isinstance(raw, str) or not re.sub(r"[\s-]+", "", raw):
             raise SecretError("the App Password is empty; paste the one from step 3")
@@ -281,9 +279,7 @@ class Credentials:
         return cls(validate_address(user, local_ok=local_ok), Secret(raw), SecretKind.PASSWORD)
 
     @classmethod
-    def oauth_token(
-        cls, user: str, token: str | Secret, *, local_ok: bool = False
-    ) -> Credentials:
+    def oauth_token(cls, user: str, token: str | Secret, *, local_ok: bool = False) -> Credentials:
         raw = token.reveal() if isinstance(token, Secret) else token
         return cls(
             validate_address(user, local_ok=local_ok), Secret(raw.strip()), SecretKind.OAUTH_TOKEN
