@@ -147,6 +147,8 @@ def test_a_failing_stage_gives_its_own_exit_code_and_json(
     assert (failing["code"], failing["enhanced"]) == (535, "5.7.139")
     assert {"stage", "ok", "elapsed_ms", "code", "enhanced", "text"} <= failing.keys()
     assert isinstance(report["transcript"], list) and report["transcript"]
+    diagnosis = report["diagnosis"]  # the diagnosis comes with the report: no second command
+    assert diagnosis["category"] == "app_password_required" and diagnosis["guide_step"] == 3
 
 
 def test_exit_codes_are_distinct_per_stage() -> None:
@@ -247,6 +249,10 @@ def test_simulator_in_process_probe_via_main(
     out = capsys.readouterr().out
     assert code == EXIT_CODES[Stage.MAIL_FROM]
     assert "Failed at mail_from: 550 5.7.60" in out
+    # the card follows: the cause, its fix, and what else it may be
+    card = out.split("Failed at mail_from:", 1)[1]
+    assert "(send-as denied)  [send_as_denied," in card
+    assert "The fix:" in card and "Send with From set to the address you signed in with" in card
 
 
 def test_a_local_servers_own_domain_can_be_probed_when_the_host_is_not_microsofts(

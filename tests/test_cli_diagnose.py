@@ -79,3 +79,20 @@ def test_nothing_to_read_says_how_to_give_the_text() -> None:
     )
     assert done.returncode == 0
     assert "paste the whole error message" in done.stdout
+
+
+def test_user_gives_pasted_text_the_provider_context_a_probe_has() -> None:
+    text = (
+        "535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for "
+        "the Mailbox. Visit https://aka.ms/smtp_auth_disabled for more information."
+    )
+    personal = json.loads(run("--json", "--user", "me@hotmail.com", text).stdout)
+    work = json.loads(run("--json", "--user", "me@contoso.example", text).stdout)
+    assert personal["category"] == "pop_smtp_disabled"  # a personal mailbox's only switch
+    assert work["category"] == "tenant_smtp_auth_disabled"  # an administrator's setting
+
+
+def test_a_malformed_user_is_a_usage_error_saying_what_is_wrong() -> None:
+    done = run("--user", "not-an-address", "535 5.7.3 Authentication unsuccessful")
+    assert done.returncode == 2
+    assert "not a valid email address" in done.stderr and "Traceback" not in done.stderr

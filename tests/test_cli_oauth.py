@@ -4,6 +4,7 @@ simulator and the identity stand-in on loopback. Nothing here contacts Microsoft
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import stat
@@ -104,7 +105,7 @@ def test_token_env_with_a_refused_token_names_the_cause(
     out, err = capsys.readouterr()
     assert status == EXIT_CODES[Stage.AUTH]
     assert '"secret_kind": "oauth_token"' in out
-    assert "Why (oauth_token_rejected)" in err and "Fix:" in err
+    assert json.loads(out)["diagnosis"]["category"] == "oauth_token_rejected"
     for form in forms(token):
         assert form not in out + err
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from ..accounts import SecretKind
+from ..accounts import SecretKind, validate_address
 from ..diagnosis import Context, Diagnosis, diagnose, to_stage
 from ..errors import UsageError
 from ..protocol import Stage
@@ -30,6 +30,12 @@ def register(sub: Any) -> None:
         choices=[str(k) for k in SecretKind],
         help="what was used to sign in (changes the reading of a bare 535)",
     )
+    dg.add_argument(
+        "--user",
+        metavar="ADDRESS",
+        help="the address that was signing in (its domain tells a personal account from a "
+        "work one, as in a probe)",
+    )
     dg.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
     dg.set_defaults(run=run)
 
@@ -47,7 +53,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         stage = to_stage(args.stage)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    context = Context(secret_kind=SecretKind(args.secret_kind) if args.secret_kind else None)
+    context = Context(
+        secret_kind=SecretKind(args.secret_kind) if args.secret_kind else None,
+        account=validate_address(args.user) if args.user else None,
+    )
     result = diagnose(text, stage=stage, context=context)
     out.write(
         json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -16,8 +16,10 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ..accounts import Credentials, Provider, SmtpSettings, provider_of, settings_for
+from ..diagnosis import Context, Diagnosis, diagnose
 from ..errors import SignInError, UsageError
 from ..protocol import Stage
+from .diagnose import card
 
 if TYPE_CHECKING:
     from ..probe import ProbeReport
@@ -174,9 +176,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         from ..sendlog.record import append_to_log
 
         append_to_log(args.log, report)
-    out.write(_render(report, json_out=args.json, transcript=args.transcript))
-    if args.oauth or args.token_env:
-        _explain_refusal(report, signed_in_as, stream=sys.stderr)
+    # the diagnosis at once, so that no one has to paste the reply into a second command
+    diagnosis = diagnose(report, context=Context(token_for=signed_in_as))
+    out.write(_render(report, diagnosis, json_out=args.json, transcript=args.transcript))
     return 0 if report.ok else EXIT_CODES[report.failed_stage or Stage.QUIT]
 
 
@@ -223,18 +225,12 @@ def _oauth_credentials(
     return Credentials.oauth_token(args.user, token, local_ok=local_ok), who
 
 
-def _explain_refusal(report: ProbeReport, signed_in_as: str | None, *, stream: TextIO) -> None:
-    from ..oauth import explain_xoauth2_refusal
-
-    refusal = explain_xoauth2_refusal(report, signed_in_as=signed_in_as)
-    if refusal is not None:
-        print(f"Why ({refusal.category}): {refusal.reason}", file=stream)
-        print(f"Fix: {refusal.fix}", file=stream)
-
-
-def _render(report: ProbeReport, *, json_out: bool, transcript: bool) -> str:
+def _render(
+    report: ProbeReport, diagnosis: Diagnosis, *, json_out: bool, transcript: bool
+) -> str:
     if json_out:
-        return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        data = {**report.to_dict(), "diagnosis": diagnosis.to_dict()}
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     lines = [f"Probe of {report.user} at {report.host}:{report.port}"]
     for stage in report.stages:
         mark = "ok  " if stage.ok else "FAIL"
@@ -249,6 +245,8 @@ def _render(report: ProbeReport, *, json_out: bool, transcript: bool) -> str:
         lines.append(f"All stages up to {report.stop_after} passed; no mail was sent.")
     for hint in report.hints:
         lines.append(f"Hint: {hint}")
+    if not report.ok:
+        lines += ["", card(diagnosis).rstrip("\n")]
     if transcript:
         lines.append("Transcript:")
         lines.extend(f"  {line}" for line in report.transcript)

@@ -1,4 +1,14 @@
-"""The catalogue of causes, read once from `catalogue.toml` (data, not code)."""
+"""The catalogue of causes, read once from the package's data files (data, not code).
+
+- `catalogue.toml`: one entry per category: title, explanation, fix, guide step, sources,
+  and the patterns that recognise it;
+- `ndr_codes.toml`: Microsoft's published Exchange Online non-delivery codes (enhanced
+  status codes and AS(nnnn) codes), each mapped to a category with its page as the source;
+  a code that decides does so whatever language the text around it is in;
+- `client_words.toml`: the exact words common clients print around a failure, each with
+  the source file it comes from: what stage the words tell, and the cause where the words
+  alone tell one.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +21,7 @@ from typing import Any
 
 from ..accounts import Provider, SecretKind
 from ..protocol import Stage
-from .values import Alternative, Category
+from .values import Alternative, Category, Confidence
 
 
 @dataclass(frozen=True)
@@ -31,10 +41,30 @@ class Pattern:
     two_step_on: bool | None = None
     from_differs: bool | None = None
     near_cap: bool | None = None
+    token_for_other: bool | None = None
     probe_ok: bool | None = None
     host: re.Pattern[str] | None = None
     port: frozenset[int] = frozenset()
     mechanism: frozenset[str] = frozenset()
+    # the most this pattern alone may claim: a text two causes give alike says `medium`
+    max_confidence: Confidence | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class StageHint:
+    """Words that tell which SMTP stage an error came from.
+
+    `anywhere` hints (a client's exception name, its words for a refused command) are
+    searched in the whole text; the others only in the client's words before the server's
+    reply, so that "the sender's quota" inside a reply never makes a MAIL FROM error.
+    """
+
+    stage: Stage
+    text: re.Pattern[str]
+    why: str
+    anywhere: bool
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +88,7 @@ class Entry:
 _PATTERN_KEYS = {
     "weight", "why", "text", "code", "enhanced", "stage", "secret", "provider", "arrived",
     "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host", "port",
-    "mechanism",
+    "mechanism", "max_confidence", "source", "token_for_other",
 }  # fmt: skip
 
 
@@ -86,10 +116,13 @@ def _pattern(raw: dict[str, Any], where: str) -> Pattern:
         two_step_on=raw.get("two_step_on"),
         from_differs=raw.get("from_differs"),
         near_cap=raw.get("near_cap"),
+        token_for_other=raw.get("token_for_other"),
         probe_ok=raw.get("probe_ok"),
         host=re.compile(raw["host"], re.IGNORECASE) if "host" in raw else None,
         port=frozenset(int(p) for p in many("port")),
         mechanism=frozenset(str(m).upper() for m in many("mechanism")),
+        max_confidence=Confidence(raw["max_confidence"]) if "max_confidence" in raw else None,
+        source=raw.get("source"),
     )
 
 
@@ -99,10 +132,19 @@ def _lowercase_pattern(source: str, where: str) -> re.Pattern[str]:
     return re.compile(source.lower())
 
 
+def _read(name: str) -> dict[str, Any]:
+    return tomllib.loads(resources.files(__package__).joinpath(name).read_text("utf-8"))
+
+
 @cache
 def catalogue() -> dict[Category, Entry]:
-    """The catalogue, read once from the package's catalogue.toml."""
-    raw = tomllib.loads(resources.files(__package__).joinpath("catalogue.toml").read_text("utf-8"))
+    """The catalogue, read once: the categories, Microsoft's codes and the clients' words."""
+    raw = _read("catalogue.toml")
+    extra: dict[Category, list[Pattern]] = {}
+    for where, category, pattern in (*_ndr_patterns(), *_client_patterns()):
+        if category not in raw["category"]:
+            raise ValueError(f"{where}: unknown category {category!r}")
+        extra.setdefault(Category(category), []).append(pattern)
     entries: dict[Category, Entry] = {}
     for key, item in raw["category"].items():
         category = Category(key)
@@ -112,8 +154,9 @@ def catalogue() -> dict[Category, Entry]:
             title=item["title"],
             explanation=" ".join(item["explanation"].split()),
             fix=tuple(" ".join(step.split()) for step in item["fix"]),
-            patterns=tuple(
-                _pattern(p, f"{key} pattern {i}") for i, p in enumerate(item.get("pattern", []))
+            patterns=(
+                *(_pattern(p, f"{key} pattern {i}") for i, p in enumerate(item.get("pattern", []))),
+                *extra.get(category, ()),
             ),
             guide_step=item.get("guide_step"),
             guide_says=_prose(item.get("guide_says")),
@@ -129,6 +172,73 @@ def catalogue() -> dict[Category, Entry]:
     if missing:
         raise ValueError(f"catalogue.toml has no entry for {sorted(missing)}")
     return entries
+
+
+# How much a code of Microsoft's list weighs: one that names its cause outweighs a client's
+# vague words (6) but not a text that names the cause (10 and more); one shared by several
+# causes only ranks them.
+NDR_DECIDES, NDR_SHARED, NDR_ALSO = 8.0, 5.0, 4.0
+
+
+def _ndr_patterns() -> list[tuple[str, str, Pattern]]:
+    """Microsoft's non-delivery codes as patterns: an enhanced code, or an AS(nnnn) code."""
+    found = []
+    for i, code in enumerate(_read("ndr_codes.toml").get("code", [])):
+        where = f"ndr_codes.toml code {i} ({code.get('enhanced') or code.get('as_code')})"
+        label = code.get("enhanced") or f"AS({code['as_code']})"
+        why = f"{label}: {code['meaning']} (Microsoft's list of non-delivery codes)"
+        if "enhanced" in code:
+            condition: dict[str, Any] = {"enhanced": [code["enhanced"]]}
+        else:
+            condition = {"text": rf"\bas\({code['as_code']}\)"}
+        weight = NDR_DECIDES if code["decides"] else NDR_SHARED
+        raw = {**condition, "weight": weight, "why": why, "source": code["source"]}
+        if "text" in code:  # a code whose cause only its (English) text tells
+            raw["text"] = code["text"]
+        found.append((where, code["category"], _pattern(raw, where)))
+        for other in code.get("also", []):
+            also = {**raw, "weight": NDR_ALSO, "why": f"{label} also means: {other['means']}"}
+            found.append((where, other["category"], _pattern(also, where)))
+    return found
+
+
+def _client_patterns() -> list[tuple[str, str, Pattern]]:
+    """The clients' words that alone tell a cause, as patterns of that cause."""
+    found = []
+    for i, words in enumerate(_read("client_words.toml").get("words", [])):
+        if "category" not in words:
+            continue
+        where = f"client_words.toml words {i} ({words['client']})"
+        raw = {
+            "text": words["text"],
+            "weight": words["weight"],
+            "why": f"{words['client']} says so: {words['why']}",
+            "source": words["source"],
+            **{k: words[k] for k in ("code", "max_confidence") if k in words},
+        }
+        found.append((where, words["category"], _pattern(raw, where)))
+    return found
+
+
+@cache
+def stage_hints() -> tuple[StageHint, ...]:
+    """The clients' words that tell the stage, in the order they are tried."""
+    hints = []
+    for i, words in enumerate(_read("client_words.toml").get("words", [])):
+        if "stage_hint" not in words:
+            continue
+        where = f"client_words.toml words {i} ({words['client']})"
+        hints.append(
+            StageHint(
+                stage=Stage(words["stage_hint"]),
+                text=_lowercase_pattern(words["text"], where),
+                why=f"{words['client']}'s words for {words['what']}",
+                anywhere=words.get("anywhere", True),
+                source=words.get("source"),
+            )
+        )
+    # the specific words (anywhere) before the general ones (the client's part only)
+    return tuple(sorted(hints, key=lambda h: not h.anywhere))
 
 
 def _prose(text: str | None) -> str | None:

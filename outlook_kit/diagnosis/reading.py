@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from ..protocol import Stage
+from .catalogue import stage_hints
 from .values import MAX_TEXT
 
 
@@ -21,6 +22,7 @@ class Parsed:
     stage_inferred: bool
     evidence: tuple[str, ...]
     lower: str = ""  # the text lowercased once, where the patterns search
+    reply_at: int = 0  # where the server's reply starts: before it, the client's own words
 
 
 # A reply code next to its enhanced code, in any wrapper: "535 5.7.3", "(535, b'5.7.3",
@@ -32,31 +34,6 @@ _ENHANCED_ANY = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.]\d)")
 _CODE_ALONE = re.compile(
     r"(?:^|[\s:;'\"(\[=<]|code\W{1,3}|said:\s?)([2-5][0-5]\d)(?=[\s\-:,'\")\]]|$)", re.I | re.M
 )
-# Markers of the stage an error came from: the specific ones (exception names, the
-# command a reply answered) first, then the general words.
-_STAGE_HINTS: tuple[tuple[Stage, re.Pattern[str], str], ...] = tuple(
-    (Stage(stage), re.compile(rx.lower()), why)
-    for stage, rx, why in (
-        ("rcpt_to", r"SMTPRecipientsRefused|in reply to RCPT TO|RCPT TO:", "the RCPT TO command"),
-        ("mail_from", r"SMTPSenderRefused|in reply to MAIL FROM|during MAIL FROM",
-         "the MAIL FROM command"),
-        ("data", r"SMTPDataError|end of DATA|DATA END|data not accepted", "the DATA command"),
-        ("ehlo", r"SMTPHeloError|in reply to (?:EHLO|HELO)", "the EHLO command"),
-        ("auth", r"SMTPAuthenticationError|invalid login|AuthenticationException|"
-         r"could not authenticate|AUTH extension", "the sign-in"),
-        ("connect", r"command:\s*'CONN'|\bconnect\s+E(?:TIMEDOUT|CONNREFUSED|HOSTUNREACH)|"
-         r"could not connect|unable to connect|connection (?:timed out|refused)|"
-         r"greeting never received|connect\(\) failed|connection error", "a connection error"),
-        ("starttls", r"SSL routines|handshake|certificate|\bSSL\b|TLS 1\.[01]", "a TLS error"),
-        ("auth", r"authenticat|password|credentials|\blogin\b", "a sign-in error"),
-        ("ehlo", r"\bEHLO\b|\bHELO\b|invalid domain name", "an EHLO error"),
-        ("rcpt_to", r"recipient|mailbox unavailable", "a recipient error"),
-        ("mail_from", r"send as|sender", "a sender error"),
-        ("data", r"\bDATA\b|message", "a message error"),
-    )
-)  # fmt: skip
-
-
 _STAGE_ALIASES = {
     "tls": Stage.STARTTLS,
     "ssl": Stage.STARTTLS,
@@ -96,18 +73,22 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
     evidence: list[str] = []
     code: int | None = None
     enhanced: str | None = None
+    reply_at = len(text)
     pair = _CODE_ENHANCED.search(text)
     if pair:
         code, enhanced = int(pair.group(1)), pair.group(2)
+        reply_at = pair.start()
         if enhanced[0] != str(code)[0]:  # "250 5.7.3" is two numbers, not a reply
-            code, enhanced = None, None
+            code, enhanced, reply_at = None, None, len(text)
     if enhanced is None:
         alone = _ENHANCED_ANY.search(text)
-        enhanced = alone.group(1) if alone else None
+        if alone:
+            enhanced, reply_at = alone.group(1), alone.start()
     if code is None:
         alone_code = _CODE_ALONE.search(text)
         if alone_code:
             code = int(alone_code.group(1))
+            reply_at = min(reply_at, alone_code.start(1))
             if enhanced and enhanced[0] != str(code)[0]:
                 code = None
     if code is not None:
@@ -118,12 +99,11 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
     found = to_stage(stage)
     lower = text.lower()
     if found is None:
-        for candidate, rx, why in _STAGE_HINTS:
-            if rx.search(lower):
-                found, inferred = candidate, True
-                evidence.append(f"stage {candidate} inferred from {why}")
+        clients_part = lower[:reply_at]
+        for hint in stage_hints():
+            if hint.text.search(lower if hint.anywhere else clients_part):
+                found, inferred = hint.stage, True
+                evidence.append(f"stage {hint.stage} inferred from {hint.why}")
                 break
-    return Parsed(text, code, enhanced, found, inferred, tuple(evidence), lower)
+    return Parsed(text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at)
 
-
-# --- scoring ---------------------------------------------------------------------------------

@@ -40,6 +40,8 @@ def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) ->
         return False
     if p.near_cap is not None and ctx.near_cap is not p.near_cap:
         return False
+    if p.token_for_other is not None and ctx.token_for_other is not p.token_for_other:
+        return False
     if p.probe_ok is not None and probe_ok is not p.probe_ok:
         return False
     if p.host is not None and not (ctx.host and p.host.search(ctx.host)):
@@ -65,6 +67,9 @@ def _score(
         ((w, c, p) for c, (w, p) in best.items()), key=lambda item: -item[0]
     )  # stable: catalogue order breaks ties
     return ranked
+
+
+_CONFIDENCE_ORDER = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)
 
 
 def diagnose(
@@ -103,6 +108,8 @@ def diagnose(
         if weight >= 6 and margin >= 1
         else Confidence.LOW
     )
+    if pattern.max_confidence is not None:
+        confidence = min(confidence, pattern.max_confidence, key=_CONFIDENCE_ORDER.index)
     # The catalogue's own ranking of the likely alternatives first, then whatever else matched.
     alternatives = list(entry.alternatives)
     for _w, other, other_pattern in ranked[1:]:
@@ -143,12 +150,14 @@ def _from_report(report: ProbeReport, ctx: Context) -> tuple[Parsed, Context, bo
         account=ctx.account or report.user,
         from_addr=ctx.from_addr or report.from_addr,
     )
+    # the same reading as the text pasted, with what the probe knows for certain
+    read = parse_error(text, stage=stage)
     evidence = [f"the probe failed at {stage}"] if stage else ["the probe passed every stage"]
     if code is not None:
         evidence.append(
             f"reply code {code}" + (f", enhanced status code {enhanced}" if enhanced else "")
         )
-    parsed = Parsed(text, code, enhanced, stage, False, tuple(evidence), text.lower())
+    parsed = dataclasses.replace(read, code=code, enhanced=enhanced, evidence=tuple(evidence))
     return parsed, merged, failure is None
 
 

@@ -77,6 +77,8 @@ class Context:
         arrived: the answer to "did the test mail arrive?": "yes", "no" or "junk".
         recent_recipients_24h, cap: the account's recent volume and its (assumed) cap,
             to weigh the guide's reading of 5.4.1 as the daily cap.
+        token_for: the account an OAuth2 token was issued to (the sign-in's account), to
+            tell a token for another account from other refusals of a token.
     """
 
     host: str | None = None
@@ -90,6 +92,7 @@ class Context:
     arrived: Arrived | None = None
     recent_recipients_24h: int | None = None
     cap: int | None = None
+    token_for: str | None = None
 
     def __post_init__(self) -> None:
         if self.arrived is not None and self.arrived not in ("yes", "no", "junk"):
@@ -111,6 +114,12 @@ class Context:
         if not self.account or not self.from_addr:
             return None
         return self.account.strip().lower() != self.from_addr.strip().lower()
+
+    @property
+    def token_for_other(self) -> bool | None:
+        if not self.account or not self.token_for:
+            return None
+        return self.account.strip().casefold() != self.token_for.strip().casefold()
 
     @property
     def near_cap(self) -> bool | None:
