@@ -78,3 +78,48 @@ def test_every_example_is_diagnosed_as_its_category(
     context = Context(**{CONTEXT_KEYS[k]: v for k, v in example.items() if k in CONTEXT_KEYS})
     result = diagnose(example["text"], stage=example.get("stage"), context=context)
     assert result.category == category, (result.category, result.evidence)
+
+
+MAX_LITERAL = 60  # characters of literal text in one pattern: words, never a pasted error
+
+
+def longest_literal(pattern: str) -> int:
+    """The longest run of literal characters any match of the regex must contain in a row."""
+    from re import _constants as c  # type: ignore[attr-defined]
+    from re import _parser  # type: ignore[attr-defined]
+
+    def walk(items: Any) -> int:
+        best = run = 0
+        for op, arg in items:
+            if op is c.LITERAL:
+                run += 1
+                best = max(best, run)
+                continue
+            run = 0
+            if op is c.SUBPATTERN:
+                best = max(best, walk(arg[-1]))
+            elif op is c.BRANCH:
+                best = max(best, *(walk(branch) for branch in arg[1]))
+            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+                best = max(best, walk(arg[2]))
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                best = max(best, walk(arg[1]))
+        return best
+
+    return walk(_parser.parse(pattern))
+
+
+def test_the_measure_of_literal_text_counts_what_it_should() -> None:
+    assert longest_literal("abc") == 3
+    assert longest_literal("ab(?:cdef|g)h") == 4
+    assert longest_literal(r"a\.b[0-9]cd") == 3
+    assert longest_literal("x" * 61) == 61
+
+
+def test_no_pattern_copies_an_error_whole() -> None:
+    from outlook_kit.diagnosis.catalogue import stage_hints
+
+    texts = [p.text.pattern for e in ENTRIES for p in e.patterns if p.text is not None]
+    texts += [h.text.pattern for h in stage_hints()]
+    too_long = [t for t in texts if longest_literal(t) > MAX_LITERAL]
+    assert not too_long, too_long

@@ -239,3 +239,21 @@ def test_the_diagnosis_is_a_value_with_a_dict_for_json() -> None:
     assert json.loads(json.dumps(data))["category"] == "basic_auth_disabled"
     assert data["alternatives"] and {"category", "reason"} <= data["alternatives"][0].keys()
     assert data["code"] == 535 and data["enhanced"] == "5.7.139" and data["stage"] == "auth"
+
+
+def test_a_word_inside_the_servers_reply_never_sets_the_stage() -> None:
+    text = (
+        "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to "
+        "process message due to a permanent exception with message The message can't be "
+        "submitted because the sender's submission quota was exceeded."
+    )
+    parsed = parse_error(text)
+    assert parsed.stage is None  # "sender's" is the server's word, not a MAIL FROM marker
+    assert diagnose(text).category is Category.DAILY_LIMIT_REACHED
+
+
+def test_the_clients_own_words_before_the_reply_still_tell_the_stage() -> None:
+    assert (
+        parse_error("Sender address rejected by the client: 550 5.7.1 x").stage is Stage.MAIL_FROM
+    )
+    assert parse_error("Recipient refused: 550 5.1.1 no such user").stage is Stage.RCPT_TO

@@ -225,9 +225,7 @@ def _oauth_credentials(
     return Credentials.oauth_token(args.user, token, local_ok=local_ok), who
 
 
-def _render(
-    report: ProbeReport, diagnosis: Diagnosis, *, json_out: bool, transcript: bool
-) -> str:
+def _render(report: ProbeReport, diagnosis: Diagnosis, *, json_out: bool, transcript: bool) -> str:
     if json_out:
         data = {**report.to_dict(), "diagnosis": diagnosis.to_dict()}
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -106,4 +106,3 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
                 evidence.append(f"stage {hint.stage} inferred from {hint.why}")
                 break
     return Parsed(text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at)
-
