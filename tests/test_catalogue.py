@@ -123,3 +123,39 @@ def test_no_pattern_copies_an_error_whole() -> None:
     texts += [h.text.pattern for h in stage_hints()]
     too_long = [t for t in texts if longest_literal(t) > MAX_LITERAL]
     assert not too_long, too_long
+
+
+def test_microsofts_codes_each_name_a_category_and_their_page() -> None:
+    from outlook_kit.diagnosis.catalogue import _read
+
+    codes = _read("ndr_codes.toml")["code"]
+    assert len(codes) >= 80
+    for code in codes:
+        assert code["category"] in set(Category) - {Category.UNKNOWN, Category.NO_FAILURE}
+        assert code["source"].startswith("https://learn.microsoft.com/"), code
+        assert code["meaning"] and ("enhanced" in code) != ("as_code" in code)
+        for other in code.get("also", []):
+            assert other["category"] in set(Category) and other["category"] != code["category"]
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [  # the words are in another language; the code still decides
+        (
+            "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Empfängeradresse wurde nicht gefunden",
+            Category.RECIPIENT_REJECTED,
+        ),
+        (
+            "550 5.6.11 SMTPSEND.BareLinefeedsAreIllegal; le message contient des sauts de ligne",
+            Category.BARE_LINEFEED,
+        ),
+        (
+            "550 5.7.501 Servicio no disponible. Se detectó abuso de spam",
+            Category.ACCOUNT_BLOCKED_SPAM,
+        ),
+        ("554 5.2.252 SendAsDenied; 送信者として送信する権限がありません", Category.SEND_AS_DENIED),
+        ("451 4.7.550 Actividad sospechosa detectada", Category.RATE_LIMITED_TEMPORARY),
+    ],
+)
+def test_a_code_that_decides_does_so_in_any_language(text: str, category: Category) -> None:
+    assert diagnose(text).category is category

@@ -165,7 +165,7 @@ def test_the_guides_cap_reply_without_as_reads_as_the_daily_limit() -> None:
 
 
 def test_unknown_is_still_explained_from_its_parts() -> None:
-    result = diagnose("554 5.6.0 Something nobody has seen before", stage="data")
+    result = diagnose("554 5.6.9 Something nobody has seen before", stage="data")
     assert result.category is Category.UNKNOWN
     assert "permanent" in result.explanation and "content" in result.explanation
     assert "data" in result.explanation

@@ -188,7 +188,7 @@ def _ndr_patterns() -> list[tuple[str, str, Pattern]]:
         label = code.get("enhanced") or f"AS({code['as_code']})"
         why = f"{label}: {code['meaning']} (Microsoft's list of non-delivery codes)"
         if "enhanced" in code:
-            condition: dict[str, Any] = {"enhanced": [code["enhanced"]]}
+            condition: dict[str, Any] = {"enhanced": _code_range(code["enhanced"])}
         else:
             condition = {"text": rf"\bas\({code['as_code']}\)"}
         weight = NDR_DECIDES if code["decides"] else NDR_SHARED
@@ -200,6 +200,15 @@ def _ndr_patterns() -> list[tuple[str, str, Pattern]]:
             also = {**raw, "weight": NDR_ALSO, "why": f"{label} also means: {other['means']}"}
             found.append((where, other["category"], _pattern(also, where)))
     return found
+
+
+def _code_range(code: str) -> list[str]:
+    """["5.7.1"] for "5.7.1"; every code of a range such as "4.7.500-699"."""
+    head, _, last = code.partition("-")
+    if not last:
+        return [head]
+    prefix, first = head.rsplit(".", 1)
+    return [f"{prefix}.{n}" for n in range(int(first), int(last) + 1)]
 
 
 def _client_patterns() -> list[tuple[str, str, Pattern]]:
