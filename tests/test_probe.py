@@ -297,3 +297,27 @@ async def test_every_roster_account_is_diagnosed_as_its_lesson(
     arrived = "yes" if simulator.mailbox.find(message.token) else "no"
     context = Context(arrived=arrived, **dict(expect.checklist))
     assert diagnose(report, context=context).category == expect.category
+
+
+@pytest.mark.parametrize(
+    "account", [a for a in default_roster() if a.expect.stage], ids=lambda a: a.scenario
+)
+async def test_a_reply_reads_the_same_from_a_probe_as_pasted_with_the_same_facts(
+    simulator: Simulator, account: Account
+) -> None:
+    from outlook_kit.diagnosis import Context, diagnose
+
+    expect = account.expect
+    message = TestMessage(expect.from_address or account.address, (account.address,))
+    report = await probe(settings(simulator), account.credentials(), message=message)
+    failure = report.failure
+    assert failure is not None and failure.reply is not None
+    facts = Context(
+        account=report.user, secret_kind=report.secret_kind, from_addr=report.from_addr
+    )
+    from_probe = diagnose(report)
+    pasted = diagnose(str(failure.reply), context=facts)  # as `diagnose --user` reads it
+    assert pasted.category == from_probe.category, (pasted.evidence, from_probe.evidence)
+    # and as any client prints it, the client's words telling the stage
+    wrapped = f"SMTP Error: {failure.stage} command failed: {failure.reply}"
+    assert diagnose(wrapped, context=facts).category == from_probe.category

@@ -46,6 +46,8 @@ class Pattern:
     host: re.Pattern[str] | None = None
     port: frozenset[int] = frozenset()
     mechanism: frozenset[str] = frozenset()
+    # a client said so: one of these groups of clients' words (client_words.toml) is in the text
+    said: re.Pattern[str] | None = None
     # the most this pattern alone may claim: a text two causes give alike says `medium`
     max_confidence: Confidence | None = None
     source: str | None = None
@@ -88,7 +90,7 @@ class Entry:
 _PATTERN_KEYS = {
     "weight", "why", "text", "code", "enhanced", "stage", "secret", "provider", "arrived",
     "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host", "port",
-    "mechanism", "max_confidence", "source", "token_for_other",
+    "mechanism", "max_confidence", "source", "token_for_other", "said",
 }  # fmt: skip
 
 
@@ -121,9 +123,19 @@ def _pattern(raw: dict[str, Any], where: str) -> Pattern:
         host=re.compile(raw["host"], re.IGNORECASE) if "host" in raw else None,
         port=frozenset(int(p) for p in many("port")),
         mechanism=frozenset(str(m).upper() for m in many("mechanism")),
+        said=_said(many("said"), where) if "said" in raw else None,
         max_confidence=Confidence(raw["max_confidence"]) if "max_confidence" in raw else None,
         source=raw.get("source"),
     )
+
+
+def _said(groups: list[str], where: str) -> re.Pattern[str]:
+    """One regex for every client's words of these groups."""
+    words = client_words()
+    unknown = [g for g in groups if g not in words]
+    if unknown:
+        raise ValueError(f"{where}: no client words of group {unknown} in client_words.toml")
+    return re.compile("|".join(f"(?:{words[g]})" for g in groups))
 
 
 def _lowercase_pattern(source: str, where: str) -> re.Pattern[str]:
@@ -141,7 +153,7 @@ def catalogue() -> dict[Category, Entry]:
     """The catalogue, read once: the categories, Microsoft's codes and the clients' words."""
     raw = _read("catalogue.toml")
     extra: dict[Category, list[Pattern]] = {}
-    for where, category, pattern in (*_ndr_patterns(), *_client_patterns()):
+    for where, category, pattern in _ndr_patterns():
         if category not in raw["category"]:
             raise ValueError(f"{where}: unknown category {category!r}")
         extra.setdefault(Category(category), []).append(pattern)
@@ -211,22 +223,16 @@ def _code_range(code: str) -> list[str]:
     return [f"{prefix}.{n}" for n in range(int(first), int(last) + 1)]
 
 
-def _client_patterns() -> list[tuple[str, str, Pattern]]:
-    """The clients' words that alone tell a cause, as patterns of that cause."""
-    found = []
+@cache
+def client_words() -> dict[str, str]:
+    """The clients' words by group ("signin_refused": every client's words for a refused
+    sign-in), each group one regex source, for the catalogue's `said` conditions."""
+    groups: dict[str, list[str]] = {}
     for i, words in enumerate(_read("client_words.toml").get("words", [])):
-        if "category" not in words:
-            continue
-        where = f"client_words.toml words {i} ({words['client']})"
-        raw = {
-            "text": words["text"],
-            "weight": words["weight"],
-            "why": f"{words['client']} says so: {words['why']}",
-            "source": words["source"],
-            **{k: words[k] for k in ("code", "max_confidence") if k in words},
-        }
-        found.append((where, words["category"], _pattern(raw, where)))
-    return found
+        if "said" in words:
+            _lowercase_pattern(words["text"], f"client_words.toml words {i}")  # it compiles
+            groups.setdefault(words["said"], []).append(words["text"])
+    return {group: "|".join(f"(?:{text})" for text in texts) for group, texts in groups.items()}
 
 
 @cache

@@ -4,6 +4,7 @@ they stand in a client's wrapper."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..protocol import Stage
@@ -23,6 +24,8 @@ class Parsed:
     evidence: tuple[str, ...]
     lower: str = ""  # the text lowercased once, where the patterns search
     reply_at: int = 0  # where the server's reply starts: before it, the client's own words
+    # every enhanced code in the text: a bounce nests the remote server's inside its own
+    enhanced_all: frozenset[str] = frozenset()
 
 
 # A reply code next to its enhanced code, in any wrapper: "535 5.7.3", "(535, b'5.7.3",
@@ -63,6 +66,54 @@ def to_stage(stage: Stage | str | None) -> Stage | None:
         raise ValueError(f"unknown stage {stage!r}; use one of {names} (or leave it out)") from None
 
 
+# A client's command line in a pasted transcript (curl -v "> ", swaks "->"/"~>", PHPMailer
+# "CLIENT -> SERVER: ", msmtp --debug "--> ", "C: "), after an optional time stamp.
+_COMMAND = re.compile(
+    r"^[ \t\d:.,/\[\]-]{0,32}(?:client -> server: ?|c: ?|[~-]{0,2}> ?)"
+    r"(ehlo|helo|starttls|auth|mail from|rcpt to|data|quit)\b",
+    re.M,
+)
+_COMMAND_STAGE = {
+    "ehlo": Stage.EHLO,
+    "helo": Stage.EHLO,
+    "starttls": Stage.STARTTLS,
+    "auth": Stage.AUTH,
+    "mail from": Stage.MAIL_FROM,
+    "rcpt to": Stage.RCPT_TO,
+    "data": Stage.DATA,
+    "quit": Stage.QUIT,
+}
+
+
+def _stage_from_words(
+    lower: str, reply_at: int, commands: list[re.Match[str]]
+) -> tuple[Stage | None, str]:
+    """The stage the words tell: a client's own words, the last command of a transcript
+    before the failing reply, or general words in the client's part of the text."""
+    hints = stage_hints()
+    for hint in hints:
+        if hint.anywhere and hint.text.search(lower):
+            return hint.stage, hint.why
+    if commands:  # a transcript: the failing reply answered the last command
+        command = commands[-1].group(1)
+        return _COMMAND_STAGE[command], f"the transcript's last command before it ({command})"
+    clients_part = lower[:reply_at]
+    for hint in hints:
+        if not hint.anywhere and hint.text.search(clients_part):
+            return hint.stage, hint.why
+    return None, ""
+
+
+def _first(matches: Iterator[re.Match[str]]) -> re.Match[str] | None:
+    """The first match that is a failure (4xx, 5xx), else the first match, else None."""
+    first = None
+    for match in matches:
+        if match.group(1)[0] in "45":
+            return match
+        first = first or match
+    return first
+
+
 def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parsed:
     """Find the reply code, enhanced code and stage in an error text, wherever they stand."""
     if isinstance(text, bytes):
@@ -74,23 +125,24 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
     code: int | None = None
     enhanced: str | None = None
     reply_at = len(text)
-    pair = _CODE_ENHANCED.search(text)
+    # In a transcript or a bounce the failure is the first 4xx/5xx reply, not the greeting.
+    pair = _first(
+        m for m in _CODE_ENHANCED.finditer(text) if m.group(2)[0] == m.group(1)[0]
+    )  # "250 5.7.3" is two numbers, not a reply
     if pair:
-        code, enhanced = int(pair.group(1)), pair.group(2)
-        reply_at = pair.start()
-        if enhanced[0] != str(code)[0]:  # "250 5.7.3" is two numbers, not a reply
-            code, enhanced, reply_at = None, None, len(text)
-    if enhanced is None:
-        alone = _ENHANCED_ANY.search(text)
+        code, enhanced, reply_at = int(pair.group(1)), pair.group(2), pair.start()
+    else:
+        alone = _first(_ENHANCED_ANY.finditer(text))
         if alone:
             enhanced, reply_at = alone.group(1), alone.start()
-    if code is None:
-        alone_code = _CODE_ALONE.search(text)
+        alone_code = _first(
+            m
+            for m in _CODE_ALONE.finditer(text)
+            if not enhanced or enhanced[0] == m.group(1)[0]
+        )
         if alone_code:
             code = int(alone_code.group(1))
             reply_at = min(reply_at, alone_code.start(1))
-            if enhanced and enhanced[0] != str(code)[0]:
-                code = None
     if code is not None:
         evidence.append(f"reply code {code}")
     if enhanced is not None:
@@ -98,11 +150,18 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
     inferred = False
     found = to_stage(stage)
     lower = text.lower()
+    commands = list(_COMMAND.finditer(lower, 0, reply_at))
+    transcript = len(commands) >= 2
     if found is None:
-        clients_part = lower[:reply_at]
-        for hint in stage_hints():
-            if hint.text.search(lower if hint.anywhere else clients_part):
-                found, inferred = hint.stage, True
-                evidence.append(f"stage {hint.stage} inferred from {hint.why}")
-                break
-    return Parsed(text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at)
+        found, why = _stage_from_words(lower, reply_at, commands if transcript else [])
+        if found is not None:
+            inferred = True
+            evidence.append(f"stage {found} inferred from {why}")
+    if transcript:
+        # what the server offered before the failure (250-AUTH LOGIN XOAUTH2) is no cause:
+        # read from the failing reply's line on
+        start = lower.rfind("\n", 0, reply_at) + 1
+        text, lower, reply_at = text[start:], lower[start:], reply_at - start
+        evidence.append("a transcript: read from the failing reply on")
+    every = frozenset(_ENHANCED_ANY.findall(text)) | ({enhanced} if enhanced else set())
+    return Parsed(text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at, every)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) -> bool:
     if p.codes and parsed.code not in p.codes:
         return False
-    if p.enhanced and parsed.enhanced not in p.enhanced:
+    if p.enhanced and p.enhanced.isdisjoint(parsed.enhanced_all):
         return False
     if p.stages:
         stage = parsed.stage
@@ -49,6 +49,8 @@ def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) ->
     if p.port and ctx.port not in p.port:
         return False
     if p.mechanism and (ctx.mechanism or "").upper() not in p.mechanism:
+        return False
+    if p.said is not None and not p.said.search(parsed.lower):
         return False
     return not (p.text is not None and not p.text.search(parsed.lower))
 
@@ -157,7 +159,13 @@ def _from_report(report: ProbeReport, ctx: Context) -> tuple[Parsed, Context, bo
         evidence.append(
             f"reply code {code}" + (f", enhanced status code {enhanced}" if enhanced else "")
         )
-    parsed = dataclasses.replace(read, code=code, enhanced=enhanced, evidence=tuple(evidence))
+    parsed = dataclasses.replace(
+        read,
+        code=code,
+        enhanced=enhanced,
+        evidence=tuple(evidence),
+        enhanced_all=read.enhanced_all | ({enhanced} if enhanced else set()),
+    )
     return parsed, merged, failure is None
 
 
