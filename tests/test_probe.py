@@ -312,9 +312,7 @@ async def test_a_reply_reads_the_same_from_a_probe_as_pasted_with_the_same_facts
     report = await probe(settings(simulator), account.credentials(), message=message)
     failure = report.failure
     assert failure is not None and failure.reply is not None
-    facts = Context(
-        account=report.user, secret_kind=report.secret_kind, from_addr=report.from_addr
-    )
+    facts = Context(account=report.user, secret_kind=report.secret_kind, from_addr=report.from_addr)
     from_probe = diagnose(report)
     pasted = diagnose(str(failure.reply), context=facts)  # as `diagnose --user` reads it
     assert pasted.category == from_probe.category, (pasted.evidence, from_probe.evidence)

@@ -48,6 +48,7 @@ class Pattern:
     mechanism: frozenset[str] = frozenset()
     # a client said so: one of these groups of clients' words (client_words.toml) is in the text
     said: re.Pattern[str] | None = None
+    starttls_skipped: bool | None = None  # a transcript shows STARTTLS offered and not used
     # the most this pattern alone may claim: a text two causes give alike says `medium`
     max_confidence: Confidence | None = None
     source: str | None = None
@@ -91,6 +92,7 @@ _PATTERN_KEYS = {
     "weight", "why", "text", "code", "enhanced", "stage", "secret", "provider", "arrived",
     "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host", "port",
     "mechanism", "max_confidence", "source", "token_for_other", "said",
+    "starttls_skipped",
 }  # fmt: skip
 
 
@@ -124,6 +126,7 @@ def _pattern(raw: dict[str, Any], where: str) -> Pattern:
         port=frozenset(int(p) for p in many("port")),
         mechanism=frozenset(str(m).upper() for m in many("mechanism")),
         said=_said(many("said"), where) if "said" in raw else None,
+        starttls_skipped=raw.get("starttls_skipped"),
         max_confidence=Confidence(raw["max_confidence"]) if "max_confidence" in raw else None,
         source=raw.get("source"),
     )

@@ -26,6 +26,10 @@ class Parsed:
     reply_at: int = 0  # where the server's reply starts: before it, the client's own words
     # every enhanced code in the text: a bounce nests the remote server's inside its own
     enhanced_all: frozenset[str] = frozenset()
+    # a pasted transcript in which the server offered STARTTLS and the client never sent it
+    starttls_skipped: bool = False
+    # a pasted transcript of a send the server accepted (DATA, and no 4xx or 5xx reply)
+    accepted: bool = False
 
 
 # A reply code next to its enhanced code, in any wrapper: "535 5.7.3", "(535, b'5.7.3",
@@ -73,6 +77,7 @@ _COMMAND = re.compile(
     r"(ehlo|helo|starttls|auth|mail from|rcpt to|data|quit)\b",
     re.M,
 )
+_OFFERS_STARTTLS = re.compile(r"\b250[- ]starttls\b")
 _COMMAND_STAGE = {
     "ehlo": Stage.EHLO,
     "helo": Stage.EHLO,
@@ -136,9 +141,7 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
         if alone:
             enhanced, reply_at = alone.group(1), alone.start()
         alone_code = _first(
-            m
-            for m in _CODE_ALONE.finditer(text)
-            if not enhanced or enhanced[0] == m.group(1)[0]
+            m for m in _CODE_ALONE.finditer(text) if not enhanced or enhanced[0] == m.group(1)[0]
         )
         if alone_code:
             code = int(alone_code.group(1))
@@ -150,18 +153,34 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
     inferred = False
     found = to_stage(stage)
     lower = text.lower()
-    commands = list(_COMMAND.finditer(lower, 0, reply_at))
-    transcript = len(commands) >= 2
+    every_command = list(_COMMAND.finditer(lower))
+    commands = [m for m in every_command if m.start() < reply_at]
+    transcript = len(every_command) >= 2
     if found is None:
         found, why = _stage_from_words(lower, reply_at, commands if transcript else [])
         if found is not None:
             inferred = True
             evidence.append(f"stage {found} inferred from {why}")
+    starttls_skipped = accepted = False
     if transcript:
-        # what the server offered before the failure (250-AUTH LOGIN XOAUTH2) is no cause:
-        # read from the failing reply's line on
-        start = lower.rfind("\n", 0, reply_at) + 1
-        text, lower, reply_at = text[start:], lower[start:], reply_at - start
-        evidence.append("a transcript: read from the failing reply on")
+        sent = {m.group(1) for m in every_command}
+        starttls_skipped = "starttls" not in sent and bool(_OFFERS_STARTTLS.search(lower))
+        failed = code is not None and str(code)[0] in "45"
+        accepted = not failed and "data" in sent
+        if failed:
+            # what the server offered before the failure (250-AUTH LOGIN XOAUTH2) is no
+            # cause: read from the failing reply's line on
+            start = lower.rfind("\n", 0, reply_at) + 1
+            text, lower, reply_at = text[start:], lower[start:], reply_at - start
+            evidence.append("a transcript: read from the failing reply on")
+        elif accepted:  # nothing failed: no word of the conversation is a cause
+            text = lower = ""
+            reply_at = 0
+            evidence.append("a transcript of a send the server accepted")
+        if starttls_skipped:
+            evidence.append("the server offered STARTTLS and the client never sent it")
     every = frozenset(_ENHANCED_ANY.findall(text)) | ({enhanced} if enhanced else set())
-    return Parsed(text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at, every)
+    return Parsed(
+        text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at, every,
+        starttls_skipped, accepted,
+    )  # fmt: skip

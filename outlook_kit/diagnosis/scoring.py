@@ -52,6 +52,8 @@ def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) ->
         return False
     if p.said is not None and not p.said.search(parsed.lower):
         return False
+    if p.starttls_skipped is not None and parsed.starttls_skipped is not p.starttls_skipped:
+        return False
     return not (p.text is not None and not p.text.search(parsed.lower))
 
 
@@ -95,6 +97,7 @@ def diagnose(
     probe_ok: bool | None = None
     if isinstance(subject, str | bytes):
         parsed = parse_error(subject, stage=stage)
+        probe_ok = True if parsed.accepted else None  # a pasted transcript of a clean send
     else:
         parsed, ctx, probe_ok = _from_report(subject, ctx)
     ranked = _score(parsed, ctx, probe_ok)
