@@ -37,22 +37,23 @@ def text_key(text: str) -> str:
 def main(paths: list[str]) -> None:
     parts = {name: HERE / f"{name}.jsonl" for name in ("build", "heldout")}
     rows = {
-        name: [json.loads(line) for line in path.open(encoding="utf-8")] if path.exists() else []
+        name: [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+        if path.exists()
+        else []
         for name, path in parts.items()
     }
     seen = {text_key(r["text"]) for part in rows.values() for r in part}
     build_sources = {source_key(r["source"]) for r in rows["build"]}
     added = {"build": 0, "heldout": 0}
-    for path in paths:
-        for line in Path(path).open(encoding="utf-8"):
-            row = json.loads(line)
-            key = text_key(row["text"])
-            if not key or key in seen:
-                continue
-            seen.add(key)
-            part = "build" if source_key(row["source"]) in build_sources else part_of(row["source"])
-            rows[part].append({k: row.get(k) for k in KEYS})
-            added[part] += 1
+    lines = [line for path in paths for line in Path(path).read_text("utf-8").splitlines()]
+    for row in map(json.loads, lines):
+        key = text_key(row["text"])
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        part = "build" if source_key(row["source"]) in build_sources else part_of(row["source"])
+        rows[part].append({k: row.get(k) for k in KEYS})
+        added[part] += 1
     for name, path in parts.items():
         with path.open("w", encoding="utf-8") as out:
             for row in rows[name]:
