@@ -164,10 +164,16 @@ def test_the_guides_cap_reply_without_as_reads_as_the_daily_limit() -> None:
     assert any(a.category is Category.RECIPIENT_REJECTED for a in result.alternatives)
 
 
+def test_a_code_nobody_lists_is_read_from_its_class_and_subject_at_low_confidence() -> None:
+    result = diagnose("550 5.7.999 Something nobody has seen before")
+    assert result.category is Category.CONTENT_REJECTED and result.confidence == "low"
+    assert "RFC 3463" in result.evidence[-1]
+
+
 def test_unknown_is_still_explained_from_its_parts() -> None:
-    result = diagnose("554 5.6.9 Something nobody has seen before", stage="data")
+    result = diagnose("554 5.3.9 Something nobody has seen before", stage="data")
     assert result.category is Category.UNKNOWN
-    assert "permanent" in result.explanation and "content" in result.explanation
+    assert "permanent" in result.explanation and "mail system" in result.explanation
     assert "data" in result.explanation
     assert result.fix
 

@@ -33,6 +33,7 @@ class Pattern:
     text: re.Pattern[str] | None = None
     codes: frozenset[int] = frozenset()
     enhanced: frozenset[str] = frozenset()
+    subject: frozenset[str] = frozenset()  # enhanced codes' class and subject: "5.1" for 5.1.x
     stages: frozenset[Stage] = frozenset()
     secret: frozenset[SecretKind] = frozenset()
     provider: frozenset[Provider] = frozenset()
@@ -89,7 +90,7 @@ class Entry:
 
 
 _PATTERN_KEYS = {
-    "weight", "why", "text", "code", "enhanced", "stage", "secret", "provider", "arrived",
+    "weight", "why", "text", "code", "enhanced", "subject", "stage", "secret", "provider", "arrived",
     "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host", "port",
     "mechanism", "max_confidence", "source", "token_for_other", "said",
     "starttls_skipped",
@@ -112,6 +113,7 @@ def _pattern(raw: dict[str, Any], where: str) -> Pattern:
         text=_lowercase_pattern(raw["text"], where) if "text" in raw else None,
         codes=frozenset(int(c) for c in many("code")),
         enhanced=frozenset(str(e) for e in many("enhanced")),
+        subject=frozenset(str(e) for e in many("subject")),
         stages=frozenset(Stage(s) for s in many("stage")),
         secret=frozenset(SecretKind(s) for s in many("secret")),
         provider=frozenset(Provider(p) for p in many("provider")),

@@ -19,6 +19,8 @@ def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) ->
         return False
     if p.enhanced and p.enhanced.isdisjoint(parsed.enhanced_all):
         return False
+    if p.subject and (parsed.enhanced or "").rsplit(".", 1)[0] not in p.subject:
+        return False
     if p.stages:
         stage = parsed.stage
         # the probe's two EHLOs and the tls stage are one stage to a pasted text
