@@ -90,9 +90,9 @@ class Entry:
 
 
 _PATTERN_KEYS = {
-    "weight", "why", "text", "code", "enhanced", "subject", "stage", "secret", "provider", "arrived",
-    "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host", "port",
-    "mechanism", "max_confidence", "source", "token_for_other", "said",
+    "weight", "why", "text", "code", "enhanced", "subject", "stage", "secret", "provider",
+    "arrived", "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host",
+    "port", "mechanism", "max_confidence", "source", "token_for_other", "said",
     "starttls_skipped",
 }  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import TYPE_CHECKING
 
 from ..protocol import ENHANCED_RE, Stage
@@ -14,7 +15,9 @@ if TYPE_CHECKING:
     from ..probe import ProbeReport
 
 
-def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) -> bool:
+def _matches(
+    p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None, found: dict[str, bool]
+) -> bool:
     if p.codes and parsed.code not in p.codes:
         return False
     if p.enhanced and p.enhanced.isdisjoint(parsed.enhanced_all):
@@ -52,21 +55,29 @@ def _matches(p: Pattern, parsed: Parsed, ctx: Context, probe_ok: bool | None) ->
         return False
     if p.mechanism and (ctx.mechanism or "").upper() not in p.mechanism:
         return False
-    if p.said is not None and not p.said.search(parsed.lower):
-        return False
     if p.starttls_skipped is not None and parsed.starttls_skipped is not p.starttls_skipped:
         return False
-    return not (p.text is not None and not p.text.search(parsed.lower))
+    return all(_in_text(rx, parsed, found) for rx in (p.said, p.text) if rx is not None)
+
+
+def _in_text(rx: re.Pattern[str], parsed: Parsed, found: dict[str, bool]) -> bool:
+    """Whether the regex is in the text; each regex searched once a diagnosis (many
+    patterns share one group of clients' words)."""
+    hit = found.get(rx.pattern)
+    if hit is None:
+        hit = found[rx.pattern] = rx.search(parsed.lower) is not None
+    return hit
 
 
 def _score(
     parsed: Parsed, ctx: Context, probe_ok: bool | None
 ) -> list[tuple[float, Category, Pattern]]:
     best: dict[Category, tuple[float, Pattern]] = {}
+    found: dict[str, bool] = {}
     for entry in catalogue().values():
         for pattern in entry.patterns:
             if pattern.weight > best.get(entry.category, (0.0, pattern))[0] and _matches(
-                pattern, parsed, ctx, probe_ok
+                pattern, parsed, ctx, probe_ok, found
             ):
                 best[entry.category] = (pattern.weight, pattern)
     ranked = sorted(

@@ -10,7 +10,7 @@ from ..accounts import Provider, SecretKind, provider_of
 from ..errors import AddressError
 from ..protocol import Stage
 
-MAX_TEXT = 1 << 20  # a megabyte is read; beyond it, the head and the tail
+MAX_TEXT = 1 << 18  # 256 KiB are read (a long debug log); beyond it, the head and the tail
 
 
 class Category(enum.StrEnum):
