@@ -13,9 +13,11 @@ from outlook_kit.accounts import SecretKind
 from outlook_kit.diagnosis import Category, Confidence, Context, diagnose, parse_error
 from outlook_kit.protocol import Stage
 
+# The part of the corpus the catalogue is written from (tests/data/corpus/README.md); the
+# held-out part is only measured on, by benchmarks/bench_diagnosis.py.
 CORPUS = [
     json.loads(line)
-    for line in (Path(__file__).parent / "data" / "outlook_errors_public.jsonl").open()
+    for line in (Path(__file__).parent / "data" / "corpus" / "build.jsonl").open(encoding="utf-8")
 ]
 BARE_139 = "535 5.7.139 Authentication unsuccessful [BN9PR03CA0123.namprd03.prod.outlook.com]"
 
@@ -26,7 +28,7 @@ def ranked(text: str, stage: str | None = None) -> list[str]:
 
 
 @pytest.mark.parametrize("with_stage", [False, True], ids=["text only", "with the stage"])
-def test_the_public_corpus_is_diagnosed_as_labelled(
+def test_the_build_corpus_is_diagnosed_as_labelled(
     with_stage: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     top1 = top3 = label_top3 = 0
@@ -44,7 +46,7 @@ def test_the_public_corpus_is_diagnosed_as_labelled(
             f"labelled category in top-3 {label_top3}/{n}"
         )
     assert top1 / n >= 0.90
-    assert top3 == n
+    assert top3 / n >= 0.95
 
 
 @pytest.mark.parametrize(
