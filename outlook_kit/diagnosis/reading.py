@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ..accounts import Provider
 from ..protocol import Stage
 from .catalogue import stage_hints
 from .values import MAX_TEXT
@@ -30,6 +31,8 @@ class Parsed:
     starttls_skipped: bool = False
     # a pasted transcript of a send the server accepted (DATA, and no 4xx or 5xx reply)
     accepted: bool = False
+    # the kind of account the text names (a host, a product, an address), when it names one
+    provider: Provider | None = None
 
 
 # A reply code next to its enhanced code, in any wrapper: "535 5.7.3", "(535, b'5.7.3",
@@ -180,7 +183,34 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
         if starttls_skipped:
             evidence.append("the server offered STARTTLS and the client never sent it")
     every = frozenset(_ENHANCED_ANY.findall(text)) | ({enhanced} if enhanced else set())
+    provider = _provider_named(lower)
+    if provider is not None:
+        evidence.append(f"the text names a {_PROVIDER_WORDS[provider]} account")
     return Parsed(
         text, code, enhanced, found, inferred, tuple(evidence), lower, reply_at, every,
-        starttls_skipped, accepted,
+        starttls_skipped, accepted, provider,
     )  # fmt: skip
+
+
+# Words that name the kind of account: Microsoft 365's hosts and products, or the personal
+# services' hosts and domains ("prod.outlook.com" is in both kinds' server names: no hint).
+_WORK = re.compile(
+    r"office ?365|\bo365\b|microsoft 365|\bm365\b|exchange online|onmicrosoft\.com|\btenant\b"
+    r"|exchangelabs|azure ad|\bentra\b|security defaults"
+)
+_PERSONAL = re.compile(
+    r"hotmail|@(?:outlook|live|msn)\.|smtp-mail\.outlook\.com|smtp\.live\.com|outlook\.live\.com"
+    r"|outlook\.com account|personal (?:microsoft )?account"
+)
+_PROVIDER_WORDS = {
+    Provider.MAYBE_WORK: "Microsoft 365 (work or school)",
+    Provider.PERSONAL: "personal",
+}
+
+
+def _provider_named(lower: str) -> Provider | None:
+    """The kind of account the text names, if it names one kind only."""
+    work, personal = bool(_WORK.search(lower)), bool(_PERSONAL.search(lower))
+    if work == personal:
+        return None
+    return Provider.MAYBE_WORK if work else Provider.PERSONAL

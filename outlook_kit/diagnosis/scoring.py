@@ -33,7 +33,7 @@ def _matches(
             return False
     if p.secret and ctx.secret_kind not in p.secret:
         return False
-    if p.provider and ctx.provider not in p.provider:
+    if p.provider and (ctx.provider or parsed.provider) not in p.provider:
         return False
     if p.arrived and ctx.arrived not in p.arrived:
         return False
