@@ -267,3 +267,56 @@ def test_the_clients_own_words_before_the_reply_still_tell_the_stage() -> None:
         parse_error("Sender address rejected by the client: 550 5.7.1 x").stage is Stage.MAIL_FROM
     )
     assert parse_error("Recipient refused: 550 5.1.1 no such user").stage is Stage.RCPT_TO
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("my emails stopped sending after about 300 today", Category.DAILY_LIMIT_REACHED),
+        ("the mail is accepted but never arrives", Category.POP_SMTP_DISABLED),
+        (
+            "it says my password is wrong but I can log in on the website",
+            Category.APP_PASSWORD_REQUIRED,
+        ),
+        ("Microsoft blocked my account from sending email", Category.ACCOUNT_BLOCKED_SPAM),
+        ("it worked for years and now says authentication failed", Category.BASIC_AUTH_DISABLED),
+        ("I keep getting a timeout when connecting", Category.CONNECTION_BLOCKED),
+    ],
+)
+def test_a_users_own_words_name_the_cause_with_medium_confidence_at_most(
+    text: str, category: Category
+) -> None:
+    result = diagnose(text)
+    assert result.category is category
+    assert result.confidence is not Confidence.HIGH
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("535 5.7.139 Standardauthentifizierung ist deaktiviert.", Category.BASIC_AUTH_DISABLED),
+        ("451 5.7.3 STARTTLS est requis pour envoyer du courrier", Category.TLS_REQUIRED),
+        ("送信者の送信制限を超えました", Category.DAILY_LIMIT_REACHED),
+        ("550 5.7.1 Unable to relay", Category.AUTH_NOT_ATTEMPTED),
+        (
+            "Connection could not be established with host ssl://smtp.office365.com:587",
+            Category.WRONG_TLS_MODE,
+        ),
+    ],
+)
+def test_words_without_a_deciding_code_still_name_the_cause(text: str, category: Category) -> None:
+    assert diagnose(text).category is category
+
+
+def test_a_bare_535_reads_by_the_kind_of_account_the_text_names() -> None:
+    bare = "535 5.7.3 Authentication unsuccessful"
+    work_text = f"SASL authentication failed; server smtp.office365.com said: {bare}"
+    personal = diagnose(f"{bare} (smtp-mail.outlook.com, you@hotmail.com)")
+    work = diagnose(work_text)
+    assert personal.category is Category.APP_PASSWORD_REQUIRED
+    assert work.category is Category.TENANT_SMTP_AUTH_DISABLED
+    assert work.confidence is not Confidence.HIGH
+    assert any("Microsoft 365" in line for line in work.evidence)
+    # the signed-in address, when known, outweighs what the text names
+    as_personal = diagnose(work_text, context=Context(account="you@outlook.com"))
+    assert as_personal.category is not Category.TENANT_SMTP_AUTH_DISABLED
