@@ -158,25 +158,59 @@ def test_a_tab_separated_export_loads() -> None:
 
 def test_a_postfix_maillog_loads_its_outlook_deliveries() -> None:
     log = accounted(load_send_log(LOGS / "maillog", tz="UTC", year=2026))
-    assert (log.report.read, log.report.loaded) == (14, 4)
+    assert (log.report.read, log.report.loaded) == (14, 5)
     assert skips(log) == {
         "Postfix lines that are not delivery attempts": (7, [1, 2, 3, 6, 7]),
-        "deliveries through a relay other than smtp-mail.outlook.com": (1, [12]),
-        "deliveries whose sender line": (1, [13]),
+        "local deliveries": (1, [12]),
         "lines that are not Postfix log lines": (1, [14]),
     }
     frame = log.frame
     assert frame["time"].iloc[0] == pd.Timestamp("2026-02-02T09:00:01Z")
-    assert frame["account"].unique().tolist() == ["news@outlook.com"]
-    assert frame["recipients"].tolist() == [
+    # line 13's qmgr from= line is not in the excerpt: loaded under the relay's unknown sender
+    assert frame["account"].tolist() == ["news@outlook.com"] * 4 + ["unknown@smtp-mail.outlook.com"]
+    assert any("unknown@smtp-mail.outlook.com" in note for note in log.report.notes)
+    assert frame["recipients"].tolist()[:4] == [
         ("a@example.com",), ("b@example.com",), ("c@example.com",), ("d@example.com",),
     ]  # fmt: skip
-    assert frame["status"].tolist() == ["sent", "sent", "rejected", "deferred"]
-    assert frame["stage"].tolist() == ["data", "data", "rcpt_to", "data"]
-    assert frame["code"].tolist() == [250, 250, 550, 451]
-    assert frame["enhanced"].tolist() == ["2.0.0", "2.0.0", "5.4.1", "4.7.0"]
+    assert frame["status"].tolist() == ["sent", "sent", "rejected", "deferred", "sent"]
+    assert frame["stage"].tolist()[:4] == ["data", "data", "rcpt_to", "data"]
+    assert frame["code"].tolist()[:4] == [250, 250, 550, 451]
+    assert frame["enhanced"].tolist()[:4] == ["2.0.0", "2.0.0", "5.4.1", "4.7.0"]
     assert frame["message_id"].tolist()[:2] == ["1A2B3C4D5E", "1A2B3C4D5E"]
     assert frame["category"].iloc[2] == "daily_limit_reached"
+
+
+def test_a_postfix_log_through_office365_loads_every_delivery_attempt() -> None:
+    """Deliveries through smtp.office365.com and smtp-mail.outlook.com and another relay,
+    relay=none deferrals (a refused sign-in, a timeout, a DNS failure) and a delivery whose
+    qmgr line is missing but whose smtpd line names the SASL login."""
+    log = accounted(load_send_log(LOGS / "maillog_office365"))
+    assert (log.report.read, log.report.loaded) == (14, 7)
+    assert skips(log) == {
+        "Postfix lines that are not delivery attempts": (5, [1, 2, 4, 6, 9]),
+        "Postfix warnings": (1, [14]),
+        "local deliveries": (1, [12]),
+    }
+    frame = log.frame
+    assert frame["account"].tolist() == [
+        "alerts@contoso.example",  # from the smtpd line's sasl_username=
+        "alerts@contoso.example",
+        "alerts@contoso.example",
+        "unknown@smtp.office365.com",
+        "you@outlook.com",
+        "unknown@smtp-mail.outlook.com",
+        "unknown@mail.example.com",
+    ]
+    assert frame["status"].tolist() == [
+        "sent", "deferred", "deferred", "rejected", "sent", "deferred", "sent",
+    ]  # fmt: skip
+    assert frame["stage"].tolist()[1:3] == ["auth", "connect"]
+    assert frame["stage"].iloc[5] == "dns"
+    # the server's own code, not Postfix's 4.7.0, for the refused sign-in
+    assert (frame["code"].iloc[1], frame["enhanced"].iloc[1]) == (535, "5.7.139")
+    assert frame["category"].tolist()[1:4] == [
+        "tenant_smtp_auth_disabled", "connection_blocked", "send_as_denied",
+    ]  # fmt: skip
 
 
 def test_classic_syslog_times_need_the_servers_zone() -> None:

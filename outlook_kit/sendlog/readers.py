@@ -161,15 +161,35 @@ _MONTHS = {
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
     )
 }
-OUTLOOK_RELAY = "smtp-mail.outlook.com"
+_LOCAL = frozenset({"local", "virtual", "pipe", "lmtp", "error", "discard", "retry"})
+# `relay=none`: no server was reached or the sign-in failed; the server the text names
+_NAMED_HOST = re.compile(
+    r"(?:server |connect to |name=|host )(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+)
+_SASL_USER = re.compile(r"sasl_username=(?P<user>[^,\s]+)")
+
+
+def relay_host(relay: str, said: str) -> str | None:
+    """The relay's host name: `smtp.office365.com[52.96.40.242]:587` -> `smtp.office365.com`;
+    for `relay=none`, the host the server's words name, if any."""
+    if relay != "none":
+        return relay.split("[", 1)[0].lower() or None
+    named = _NAMED_HOST.search(said)
+    return named["host"].lower() if named else None
 
 
 def read_postfix(
-    text: str, label: str, tally: Tally, *, year: int | None = None, relay: str = OUTLOOK_RELAY
+    text: str, label: str, tally: Tally, *, year: int | None = None, relay: str | None = None
 ) -> Raw:
-    """Postfix `smtp` delivery lines through `relay`; the sender comes from the qmgr line."""
+    """Postfix `smtp` delivery attempts through any relay (or only `relay`, when given).
+
+    The account is the sender of the qmgr `from=` line; where that line is not in the log,
+    the SASL login of the `smtpd` line (`sasl_username=`), else `unknown@<relay host>`.
+    """
     rows: list[Row] = []
     senders: dict[str, str] = {}
+    logins: dict[str, str] = {}
+    unnamed: dict[str, int] = {}
     assumed = year or datetime.now(UTC).year
     last_month = 0
     classic = False
@@ -195,20 +215,38 @@ def read_postfix(
             sender = _FROM.match(queued["rest"])
             if sender:
                 senders[queued["qid"]] = sender["from"]
+        if queued and match["prog"] == "smtpd":
+            login = _SASL_USER.search(queued["rest"])
+            if login:
+                logins[queued["qid"]] = login["user"]
+        if "warning: " in match["rest"]:
+            tally.skip(
+                "Postfix warnings (no delivery attempt; a SASL or TLS warning tells why "
+                "sign-ins fail)",
+                where,
+                match["rest"].split("warning: ", 1)[1][:60],
+            )
+            continue
         if not queued or delivery is None:
             tally.skip(
                 "Postfix lines that are not delivery attempts (queue, connection, cleanup)",
                 where,
             )
             continue
-        if relay not in delivery["relay"]:
-            tally.skip(f"deliveries through a relay other than {relay}", where, delivery["relay"])
+        said = delivery["said"] or ""
+        dsn = delivery["dsn"]
+        if match["prog"] in _LOCAL or delivery["relay"].split("[", 1)[0] in _LOCAL:
+            tally.skip("local deliveries (not sent through a relay)", where, delivery["relay"])
+            continue
+        host = relay_host(delivery["relay"], said)
+        if relay is not None and relay not in (host or ""):
+            tally.skip(f"deliveries through a relay other than {relay}", where, host)
             continue
         sender_address = senders.get(queued["qid"])
-        if sender_address is None:
-            tally.skip("deliveries whose sender line (qmgr from=) is not in the log", where)
-            continue
-        said = delivery["said"] or ""
+        account = sender_address or logins.get(queued["qid"])
+        if account is None:
+            account = f"unknown@{host or 'unknown-relay'}"
+            unnamed[account] = unnamed.get(account, 0) + 1
         reply, stage = said, None
         host_said = _SAID.match(said)
         if host_said:
@@ -219,20 +257,28 @@ def read_postfix(
         elif "SASL authentication failed" in said:
             stage = "auth"
             reply = said.split(" said: ", 1)[-1]
+            dsn = None  # Postfix's own 4.7.0: the server's code is in its reply
+        elif delivery["relay"] == "none":
+            stage = "dns" if "name service error" in said.lower() else "connect"
         fields = {
             "time": stamp,
-            "account": sender_address or None,
+            "account": account,
             "from": sender_address or None,
             "recipients": delivery["to"] or None,
             "n_recipients": None,
             "status": delivery["status"],
             "stage": stage,
             "code": None,
-            "enhanced": delivery["dsn"],
+            "enhanced": dsn,
             "text": reply or None,
             "message_id": queued["qid"],
         }
         rows.append((label, number, *(fields[f] for f in FIELDS)))
+    for account, count in unnamed.items():
+        tally.note(
+            f"{label}: {count} deliveries whose sender line (qmgr from=) is not in the log "
+            f"are loaded under {account}"
+        )
     if classic and year is None:
         tally.note(
             f"{label}: syslog dates carry no year; read as {datetime.now(UTC).year} "

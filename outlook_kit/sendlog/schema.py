@@ -44,7 +44,7 @@ class LogFormat(enum.StrEnum):
 
     JSONL = "jsonl"  # the kit's own JSON Lines log (`outlook-kit probe --log`)
     CSV = "csv"  # CSV or TSV exported from a mailer or a spreadsheet
-    POSTFIX = "postfix"  # Postfix maillog lines relaying through smtp-mail.outlook.com
+    POSTFIX = "postfix"  # Postfix maillog delivery attempts through any relay
     M365 = "m365"  # the Microsoft 365 message trace export (work accounts)
 
 
