@@ -446,3 +446,15 @@ def test_arbitrary_csv_is_loaded_or_refused_clearly(
         assert str(exc)
         return
     accounted(log)
+
+
+def test_sasl_xoauth2_and_the_error_agent_in_a_postfix_log_through_office365() -> None:
+    """A relay signing in with the sasl-xoauth2 plugin: its lines are counted under their
+    own reason (a token refresh failure), the error agent's suspended deliveries load."""
+    log = accounted(load_send_log(LOGS / "exports" / "postfix-office365-relay.log", tz="UTC"))
+    assert (log.report.read, log.report.loaded) == (13, 5)
+    assert skips(log)["sasl-xoauth2 plugin lines"] == (2, [10, 11])
+    frame = log.frame
+    assert frame["status"].tolist() == ["sent", "deferred", "deferred", "deferred", "rejected"]
+    assert frame["category"].tolist()[1:3] == ["basic_auth_disabled"] * 2
+    assert (frame["code"].iloc[4], frame["enhanced"].iloc[4]) == (530, "5.7.57")

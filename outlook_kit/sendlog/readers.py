@@ -161,7 +161,8 @@ _MONTHS = {
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
     )
 }
-_LOCAL = frozenset({"local", "virtual", "pipe", "lmtp", "error", "discard", "retry"})
+_LOCAL = frozenset({"local", "virtual", "pipe", "lmtp", "discard"})
+_XOAUTH2 = re.compile(r"\[?sasl-xoauth2\]?:? ")
 # `relay=none`: no server was reached or the sign-in failed; the server the text names
 _NAMED_HOST = re.compile(
     r"(?:server |connect to |name=|host )(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
@@ -219,6 +220,16 @@ def read_postfix(
             login = _SASL_USER.search(queued["rest"])
             if login:
                 logins[queued["qid"]] = login["user"]
+        plugin = _XOAUTH2.match(match["rest"])
+        if plugin:
+            words = match["rest"][plugin.end() :]
+            tally.skip(
+                "sasl-xoauth2 plugin lines (no delivery attempt; 'auth failed ... "
+                "TokenStore::Refresh' means the OAuth2 token needs a new sign-in)",
+                where,
+                words[:60],
+            )
+            continue
         if "warning: " in match["rest"]:
             tally.skip(
                 "Postfix warnings (no delivery attempt; a SASL or TLS warning tells why "
