@@ -78,8 +78,20 @@ def test_the_other_sample_formats_analyse(capsys: pytest.CaptureFixture[str]) ->
 def test_naive_times_without_tz_exit_2_with_the_fix(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["analyze", str(LOGS / "naive.csv")]) == EXIT_USAGE
     err = capsys.readouterr().err
-    assert "without a time zone" in err and "--tz" in err
+    assert "without a time zone" in err and "--tz Europe/Paris" in err
+    assert "tz=" not in err  # the command line's words, not Python's
     assert "Traceback" not in err
+
+
+def test_a_missing_column_names_the_flag_that_maps_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export.csv"
+    export.write_text("delivered,to,subject\nsoon,a@example.com,Hi\n", encoding="utf-8")
+    assert main(["analyze", str(export)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "--column time=COLUMN" in err
+    assert "columns=" not in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from ..errors import UsageError
 from . import analyze, diagnose, probe, simulate
 from .probe import EXIT_CODES, EXIT_USAGE, PASSWORD_ENV
+from .words import for_cli
 
 __all__ = ["EXIT_CODES", "EXIT_USAGE", "PASSWORD_ENV", "main"]
 
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         status: int = args.run(args, sys.stdout)
         return status
     except UsageError as exc:
-        print(f"outlook-kit: {exc}", file=sys.stderr)
+        print(f"outlook-kit: {for_cli(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("outlook-kit: interrupted", file=sys.stderr)

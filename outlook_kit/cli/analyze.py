@@ -86,6 +86,7 @@ def _created(values: list[str]) -> dict[str, datetime]:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     from ..analysis import analyze
     from ..sendlog import load_send_log
+    from .words import for_cli
 
     created = _created(args.account_created)
     columns = _pairs(args.column, "--column", "FIELD=COLUMN")
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.json:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
-        out.write(str(result) + "\n")
+        out.write(for_cli(str(result)) + "\n")
         if args.png:
             out.write(f"Chart written to {args.png}\n")
     return 0

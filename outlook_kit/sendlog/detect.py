@@ -272,7 +272,7 @@ def sniff_table(
     if "time" not in mapping:
         raise SendLogError(
             f"{label}: no column holds the send time (columns: {', '.join(header)}); "
-            "name it with columns={'time': 'Your column'} (CLI: a column named time)"
+            "name it with columns={'time': 'Your column'}"
         )
     if "account" not in mapping and "from" not in mapping:
         raise SendLogError(

@@ -137,7 +137,7 @@ def load_in_place(
         if spec.time.ambiguous_day_month:
             tally.note(
                 f"{source.label}: dates such as 05/01 fit both month-first and day-first; read "
-                "month-first (US). Pass dayfirst=True (CLI: --dayfirst) if they are day-first"
+                "month-first (US). Pass dayfirst=True if they are day-first"
             )
         path = source.path
         plain = used.replace("_", "-").lower() in ("utf-8", "utf8", "ascii", "utf-8-sig")
@@ -202,7 +202,7 @@ def load_in_place(
     if skipped.get("naive") and tz is None:
         raise SendLogError(
             f"{skipped['naive']:,} row(s) give the time without a time zone; pass tz= the zone "
-            "they are in, e.g. tz='UTC' or tz='Europe/Paris' (CLI: --tz Europe/Paris)"
+            "they are in, e.g. tz='UTC' or tz='Europe/Paris'"
         )
     loaded_rows = sum(int(n) for s, _k, _st, n in groups if not str(s).startswith("skip:"))
     copies = con.execute(f"SELECT count(*) - count(DISTINCT h) FROM {table}").fetchall()

@@ -224,7 +224,7 @@ def _note_table(spec: TableSpec, label: str, tally: Tally) -> None:
     if spec.time.ambiguous_day_month:
         tally.note(
             f"{label}: dates such as 05/01 fit both month-first and day-first; read "
-            "month-first (US). Pass dayfirst=True (CLI: --dayfirst) if they are day-first"
+            "month-first (US). Pass dayfirst=True if they are day-first"
         )
     if "recipients" not in spec.mapping and "n_recipients" not in spec.mapping:
         tally.note(f"{label}: no recipients column; each message is counted as one recipient")
@@ -318,8 +318,8 @@ def _refuse_naive(
     where = f" at {source}:{line}" if line is not None else f" in {source}"
     raise SendLogError(
         f"{count:,} row(s) give the time without a time zone (e.g. {example!r}{where}); "
-        "pass tz= the zone they are in, e.g. tz='UTC' or tz='Europe/Paris' "
-        f"(CLI: --tz Europe/Paris).{_NAIVE_HINTS.get(formats.get(source, ''), '')}"
+        "pass tz= the zone they are in, e.g. tz='UTC' or tz='Europe/Paris'."
+        f"{_NAIVE_HINTS.get(formats.get(source, ''), '')}"
     )
 
 
