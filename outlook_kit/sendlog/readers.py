@@ -246,10 +246,10 @@ def read_postfix(
             continue
         said = delivery["said"] or ""
         dsn = delivery["dsn"]
-        if match["prog"] in _LOCAL or delivery["relay"].split("[", 1)[0] in _LOCAL:
+        host = relay_host(delivery["relay"], said)
+        if match["prog"] in _LOCAL or host in _LOCAL:
             tally.skip("local deliveries (not sent through a relay)", where, delivery["relay"])
             continue
-        host = relay_host(delivery["relay"], said)
         if relay is not None and relay not in (host or ""):
             tally.skip(f"deliveries through a relay other than {relay}", where, host)
             continue
