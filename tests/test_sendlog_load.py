@@ -458,3 +458,15 @@ def test_sasl_xoauth2_and_the_error_agent_in_a_postfix_log_through_office365() -
     assert frame["status"].tolist() == ["sent", "deferred", "deferred", "deferred", "rejected"]
     assert frame["category"].tolist()[1:3] == ["basic_auth_disabled"] * 2
     assert (frame["code"].iloc[4], frame["enhanced"].iloc[4]) == (530, "5.7.57")
+
+
+def test_postfix_lines_posted_in_public_threads_are_all_accounted_for() -> None:
+    """Lines nobody here wrote: every delivery attempt loads, the plugin's lines (its own
+    syslog ident before 0.25) count under their reason, nothing else is lost."""
+    log = accounted(load_send_log(LOGS / "maillog_public", tz="UTC", year=2026))
+    assert (log.report.read, log.report.loaded) == (13, 4)
+    assert skips(log)["sasl-xoauth2 plugin lines"] == (3, [8, 9, 10])
+    frame = log.frame
+    assert set(frame["status"]) == {"deferred"}
+    assert set(frame["stage"]) == {"auth"}
+    assert "unknown@smtp.office365.com" in set(frame["account"])

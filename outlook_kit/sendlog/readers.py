@@ -162,7 +162,13 @@ _MONTHS = {
     )
 }
 _LOCAL = frozenset({"local", "virtual", "pipe", "lmtp", "discard"})
-_XOAUTH2 = re.compile(r"\[?sasl-xoauth2\]?:? ")
+# the plugin's lines: `[sasl-xoauth2] ...` inside postfix/smtp's (0.25 on), or its own
+# syslog ident `sasl-xoauth2[pid]: ...` (before 0.25)
+_XOAUTH2 = re.compile(r"\[?sasl-xoauth2(?:\]|\[\d+\])?:? ")
+XOAUTH2_LINES = (
+    "sasl-xoauth2 plugin lines (no delivery attempt; 'auth failed ... "
+    "TokenStore::Refresh' means the OAuth2 token needs a new sign-in)"
+)
 # `relay=none`: no server was reached or the sign-in failed; the server the text names
 _NAMED_HOST = re.compile(
     r"(?:server |connect to |name=|host )(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
@@ -199,6 +205,10 @@ def read_postfix(
         where = Where(label, number)
         match = _SYSLOG_LINE.match(line)
         if not match:
+            plugin = _XOAUTH2.search(line)
+            if plugin:
+                tally.skip(XOAUTH2_LINES, where, line[plugin.end() :].strip()[:60])
+                continue
             tally.skip("lines that are not Postfix log lines", where, line.strip()[:40])
             continue
         stamp = match["ts"]
@@ -222,13 +232,7 @@ def read_postfix(
                 logins[queued["qid"]] = login["user"]
         plugin = _XOAUTH2.match(match["rest"])
         if plugin:
-            words = match["rest"][plugin.end() :]
-            tally.skip(
-                "sasl-xoauth2 plugin lines (no delivery attempt; 'auth failed ... "
-                "TokenStore::Refresh' means the OAuth2 token needs a new sign-in)",
-                where,
-                words[:60],
-            )
+            tally.skip(XOAUTH2_LINES, where, match["rest"][plugin.end() :][:60])
             continue
         if "warning: " in match["rest"]:
             tally.skip(
