@@ -7,6 +7,10 @@ published figure for Microsoft 365 subscribers (5,000 recipients a day) is the
 ceiling. Limits count recipients, not messages. The simulator and the log analysis
 share this model, so the cap a learner meets in practice is the curve the charts draw.
 
+Microsoft 365 mailboxes (work and school accounts, `smtp.office365.com`) have published
+limits of their own: 10,000 recipients a day and 30 messages a minute per mailbox
+(Exchange Online limits), whatever the account's age: `MICROSOFT_365`.
+
 The best estimate of a real account's cap is the one its own log shows: `infer_cap` bounds
 it from below by every accepted send and from above by every refusal at the cap, per age
 band, under a rolling 24-hour window and under a reset at midnight UTC, and says which of
@@ -53,6 +57,7 @@ class CapModel:
     window_hours: float = 24.0
     pause_hours: float = 24.0
     label: str = ASSUMPTION_LABEL
+    messages_per_minute: int | None = None  # a published rate limit, where there is one
 
     def __post_init__(self) -> None:
         for name in ("new_account_cap", "step_days", "ceiling"):
@@ -101,6 +106,26 @@ class CapModel:
             if self.cap_for_age(age) != self.cap_for_age(out[-1]):
                 out.append(age)
         return out
+
+
+MICROSOFT_365_LABEL = (
+    "Microsoft 365's published limits: 10,000 recipients a day and 30 messages a minute "
+    "per mailbox (Exchange Online limits), whatever the account's age"
+)
+
+OUTLOOK_COM = CapModel()
+"""Outlook.com / Hotmail / Live / MSN: the guide's figures (the default model)."""
+
+MICROSOFT_365 = CapModel(
+    new_account_cap=10_000,
+    growth_per_step=0,
+    mature_after_days=0,
+    mature_cap=10_000,
+    ceiling=10_000,
+    label=MICROSOFT_365_LABEL,
+    messages_per_minute=30,
+)
+"""A Microsoft 365 mailbox: the published Exchange Online sending limits."""
 
 
 # --- inference: the cap the log itself shows -------------------------------------------------
@@ -199,7 +224,7 @@ def bound_interval(
 def infer_cap(
     evidence: pd.DataFrame,
     *,
-    model: CapModel | None = None,
+    model: CapModel | Mapping[str, CapModel] | None = None,
     created: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Cap estimates per account and age band from the log's own evidence.
@@ -210,7 +235,8 @@ def infer_cap(
             each window: rolling_24h and midnight_utc (the accepted recipients in the window
             including an accepted send itself, before a refusal).
             `outlook_kit.analysis.cap_evidence` builds it.
-        model: where the age bands break (the cap model's steps); `CapModel()` by default.
+        model: where the age bands break (the cap model's steps), or account -> its model;
+            `CapModel()` by default (and for an account the mapping does not name).
         created: account -> creation time (or date); the first send when missing.
 
     Returns:
@@ -221,7 +247,8 @@ def infer_cap(
     import numpy as np
     import pandas as pd
 
-    model = model or CapModel()
+    models = model if isinstance(model, Mapping) else {}
+    default = model if isinstance(model, CapModel) else OUTLOOK_COM
     columns = [
         "account", "band_start", "band_end", "low", "high", "value", "window",
         "contradictions_rolling_24h", "contradictions_midnight_utc", "accepted", "hits",
@@ -234,7 +261,7 @@ def infer_cap(
         born = _created(created, str(account), group["time"].min())
         ages = (group["time"] - born).dt.total_seconds().to_numpy() / 86400.0
         ages = np.maximum(ages, 0.0)
-        edges = model.breakpoints(float(ages.max()))
+        edges = models.get(str(account), default).breakpoints(float(ages.max()))
         band = np.searchsorted(np.asarray(edges), ages, side="right") - 1
         hit = (group["kind"] == "hit").to_numpy(dtype=bool)
         accepted = (group["kind"] == "accepted").to_numpy(dtype=bool)

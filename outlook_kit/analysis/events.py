@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..caps import CapModel
+from ..caps import OUTLOOK_COM, CapModel
 from ._common import Created, LogLike
 from .volume import Passes
 
@@ -55,7 +55,7 @@ def pauses(log: LogLike, *, cap_model: CapModel | None = None) -> pd.DataFrame:
         sooner), "longer" (refused after it), "later" (the account only tried again
         later, which does not contradict it) or "open" (no accepted send after it).
     """
-    return pauses_from(Passes(log, rolling="near_cap", cap_model=cap_model or CapModel()))
+    return pauses_from(Passes(log, rolling="near_cap", cap_model=cap_model or OUTLOOK_COM))
 
 
 def pauses_from(passes: Passes) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ..caps import CapModel
+from ..caps import OUTLOOK_COM, CapModel
 from ..sendlog.load import connect_recipients
 from ._common import WINDOW_SQL, Created, LogLike, age_days, by_account, check_tz, level
 from .volume import Passes
@@ -41,7 +41,8 @@ def headroom(
     Args:
         log: a SendLog or a normalised frame.
         now: the moment to measure at (UTC); the log's last event by default.
-        cap_model: the assumed cap by age; `CapModel()` by default.
+        cap_model: the assumed cap of an Outlook.com account by age; `CapModel()` by default
+            (a Microsoft 365 account's is `caps.MICROSOFT_365`).
         created: account -> creation date; the first send in the log when missing.
         estimates: `infer_cap` output; the cap inferred for the current age band is used
             where it has an upper bound, else the model's.
@@ -54,7 +55,7 @@ def headroom(
         (the dates the forecast meets 80%, 90% and 100% of the cap; NaT if not within a
         year).
     """
-    passes = Passes(log, cap_model=cap_model or CapModel(), created=created, rolling="near_cap")
+    passes = Passes(log, cap_model=cap_model or OUTLOOK_COM, created=created, rolling="near_cap")
     return headroom_from(passes, now=now, estimates=estimates)
 
 
@@ -79,12 +80,12 @@ def headroom_from(
     out = used.sort_values("account", ignore_index=True)
     out["now"] = moment
     out["age_days"] = age_days(pd.Series([moment] * len(out)), passes.born, out["account"])
-    model = passes.cap_model
+    models = passes.models()
     caps, basis = [], []
     bands = by_account(estimates) if estimates is not None else {}
     for account, age in zip(out["account"], out["age_days"], strict=True):
         inferred, low = _current(bands, account, float(age))
-        assumed = model.cap_for_age(float(age))
+        assumed = models.get(account, passes.cap_model).cap_for_age(float(age))
         if inferred is not None:
             caps.append(inferred)
             basis.append("inferred")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..caps import CapEstimate, CapModel, account_windows, infer_cap
+from ..caps import OUTLOOK_COM, CapEstimate, CapModel, account_windows, infer_cap
 from ..sendlog.load import SendLog
 from ..sendlog.report import LoadReport
 from ._common import Created, LogLike, by_account
@@ -77,10 +77,14 @@ class AccountSummary:
     cap_basis: str
     headroom_now: int
     level: str
+    service: str = "unknown"  # outlook_com, microsoft_365, other, unknown (`providers`)
+    relay: str | None = None  # the server it sent through most, where the log says
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "account": self.account,
+            "service": self.service,
+            "relay": self.relay,
             "days_active": self.days_active,
             "messages": self.messages,
             "recipients": self.recipients,
@@ -120,6 +124,23 @@ class Analysis:
     fleet: pd.DataFrame = field(repr=False)
     accounts: tuple[AccountSummary, ...] = ()
     created: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    models: Mapping[str, CapModel] = field(default_factory=dict, repr=False)
+
+    @property
+    def assumptions(self) -> list[str]:
+        """The cap models the accounts were measured against, each with its accounts."""
+        used: dict[str, list[str]] = {}
+        for summary in self.accounts:
+            model = self.models.get(summary.account, self.cap_model)
+            used.setdefault(model.label, []).append(summary.account)
+        if not used:
+            return [self.cap_model.label]
+        if len(used) == 1:
+            return list(used)
+        return [
+            f"{label}: {', '.join(names) if len(names) <= 3 else f'{len(names):,} accounts'}"
+            for label, names in used.items()
+        ]
 
     def account(self, name: str) -> AccountSummary:
         key = name.strip().lower()
@@ -138,7 +159,7 @@ class Analysis:
             else None,
             "tz": self.tz,
             "now": _iso(self.now) if self.now else None,
-            "assumptions": self.cap_model.label,
+            "assumptions": "; ".join(self.assumptions),
             "accounts": [a.to_dict() for a in self.accounts],
         }
 
@@ -178,7 +199,7 @@ class Analysis:
             "better (a rolling 24 h or a reset at midnight UTC; ? without refusals)."
         )
         lines.append(
-            "* assumed: " + self.cap_model.label + f" (pause after a hit: "
+            "* assumed: " + "; ".join(self.assumptions) + f" (pause after a hit: "
             f"{self.cap_model.pause_hours:g} h); + the log shows at least this, above the model"
         )
         return "\n".join(lines)
@@ -207,39 +228,52 @@ def analyze(
     Args:
         log: a SendLog (from `load_send_log`) or a normalised frame.
         tz: the zone whose calendar days count.
-        cap_model: the assumed cap by account age; the guide's figures by default.
+        cap_model: the assumed cap of an Outlook.com account by age; the guide's figures by
+            default. An account the log shows to be Microsoft 365's (its relay, a message
+            trace) is measured against Microsoft 365's published limits instead.
         created: account -> creation date (the model's cap depends on age); the first send
             in the log when missing.
         now: the moment headroom is measured at; the log's last event by default.
         rolling: where the exact rolling 24-hour maximum is computed (see `daily_volume`).
     """
-    model = cap_model or CapModel()
+    model = cap_model or OUTLOOK_COM
     passes = Passes(log, tz=tz, cap_model=model, created=created, rolling=rolling)
+    models = passes.models()
     daily = daily_from(passes)
     hits = hits_from(passes)
     pauses = pauses_from(passes)
     evidence = evidence_from(passes)
     born = {str(k): v for k, v in passes.born.items()}
-    estimates = infer_cap(evidence, model=model, created=born)
+    estimates = infer_cap(evidence, model=models, created=born)
     room = headroom_from(passes, now=now, estimates=estimates)
     fleet = fleet_ranking(daily)
     report = log.report if isinstance(log, SendLog) else None
     moment = room["now"].iloc[0] if len(room) else None
     windows = account_windows(estimates)
+    services = passes.services
+    service_of = dict(zip(services["account"], services["service"], strict=True))
+    relay_of = dict(zip(services["account"], services["relay"], strict=True))
     days_of, hits_of, pauses_of, estimates_of, room_of = (
         by_account(frame) for frame in (daily, hits, pauses, estimates, room)
     )
     accounts = tuple(
-        _summary(
-            account,
-            days_of[account],
-            hits_of.get(account),
-            pauses_of.get(account),
-            estimates_of.get(account),
-            room_of.get(account),
-            windows,
+        replace(
+            summary,
+            service=str(service_of.get(summary.account, "unknown")),
+            relay=_text_or_none(relay_of.get(summary.account)),
         )
-        for account in sorted(days_of)
+        for summary in (
+            _summary(
+                account,
+                days_of[account],
+                hits_of.get(account),
+                pauses_of.get(account),
+                estimates_of.get(account),
+                room_of.get(account),
+                windows,
+            )
+            for account in sorted(days_of)
+        )
     )
     return Analysis(
         report=report,
@@ -255,6 +289,7 @@ def analyze(
         fleet=fleet,
         accounts=accounts,
         created=born,
+        models=models,
     )
 
 
@@ -343,6 +378,10 @@ def _datetimes(times: pd.Series) -> list[datetime]:
     import pandas as pd
 
     return list(pd.to_datetime(times, utc=True).dt.to_pydatetime())
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 def _timestamp(value: Any) -> datetime:

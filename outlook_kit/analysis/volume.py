@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..caps import CapModel
+from ..caps import MICROSOFT_365, OUTLOOK_COM, CapModel
 from ..sendlog.load import SendLog
 from ._common import (
     Created,
@@ -32,6 +32,7 @@ from ._common import (
     model_caps,
     open_log,
 )
+from .providers import Service, account_services, model_for
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +51,8 @@ class Passes:
 
     log: LogLike
     tz: str = "UTC"
-    cap_model: CapModel = field(default_factory=CapModel)
+    cap_model: CapModel = field(default_factory=lambda: OUTLOOK_COM)  # Outlook.com's, and
+    # the unknown's; a Microsoft 365 account's is MICROSOFT_365 (`services` tells which)
     created: Created | None = None
     rolling: Rolling = "auto"
     opened: Opened | None = None
@@ -62,6 +64,7 @@ class Passes:
     _maxima: pd.DataFrame | None = None
     _hits: pd.DataFrame | None = None
     _born: pd.Series | None = None
+    _services: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.tz = check_tz(self.tz)
@@ -161,6 +164,35 @@ class Passes:
         return f"CAST(timezone('{self.tz}', {column}) AS DATE)"
 
     @property
+    def services(self) -> pd.DataFrame:
+        """Per account: its usual relay and the service it sends through (`providers`)."""
+        if self._services is None:
+            files = self.log.report.files if isinstance(self.log, SendLog) else []
+            traces = [f.source for f in files if f.format == "m365"]
+            self._services = account_services(self.con, traces)
+        return self._services
+
+    def models(self) -> dict[str, CapModel]:
+        """Account -> its cap model."""
+        services = self.services
+        return {
+            a: model_for(s, self.cap_model)
+            for a, s in zip(services["account"], services["service"], strict=True)
+        }
+
+    def caps_assumed(self, accounts: pd.Series, ages: pd.Series) -> pd.Series:
+        """The model's cap at each (account, age): `cap_model`, Microsoft 365's where the
+        account is one (all rows at once, a pass per model)."""
+        caps = model_caps(self.cap_model, ages)
+        services = self.services
+        work = services.loc[services["service"] == Service.MICROSOFT_365, "account"]
+        if len(work):
+            rows = accounts.astype(str).isin(set(work)).to_numpy()
+            if rows.any():
+                caps[rows] = model_caps(MICROSOFT_365, ages[rows]).to_numpy()
+        return caps
+
+    @property
     def born(self) -> pd.Series:
         """Account -> creation time (given, else the first send in the log)."""
         if self._born is None:
@@ -200,7 +232,7 @@ class Passes:
         start = days["utc_day"].dt.tz_localize("UTC")
         days["utc_start"] = start
         days["age_days"] = age_days(start - pd.Timedelta(days=1), self.born, days["account"])
-        days["cap_assumed"] = model_caps(self.cap_model, days["age_days"])
+        days["cap_assumed"] = self.caps_assumed(days["account"], days["age_days"])
         self._days = days
         return days
 
@@ -519,7 +551,9 @@ def daily_volume(
     Args:
         log: a SendLog or a normalised frame.
         tz: the zone whose calendar days count (UTC by default).
-        cap_model: the assumed cap by account age (the guide's figures by default).
+        cap_model: the assumed cap of an Outlook.com account by age (the guide's figures by
+            default); an account the log shows to be Microsoft 365's gets its published
+            limits (`caps.MICROSOFT_365`).
         created: account -> creation date; the first send in the log when missing.
         rolling: "all" computes the exact rolling 24-hour maximum on every day; "near_cap"
             only on the days with cap hits and the days where a 24-hour window could reach
@@ -534,7 +568,9 @@ def daily_volume(
         day's and the previous day's recipients: no 24-hour window ending that day holds
         more), age_days, cap_assumed (the model's cap for that age) and share_of_cap.
     """
-    passes = Passes(log, tz=tz, cap_model=cap_model or CapModel(), created=created, rolling=rolling)
+    passes = Passes(
+        log, tz=tz, cap_model=cap_model or OUTLOOK_COM, created=created, rolling=rolling
+    )
     return daily_from(passes)
 
 
@@ -570,7 +606,7 @@ def daily_from(passes: Passes) -> pd.DataFrame:
     daily.loc[daily["sent_rows"] == 0, "max_rolling_24h"] = 0
     start = daily["day"].dt.tz_localize(passes.tz, ambiguous="NaT", nonexistent="shift_forward")
     daily["age_days"] = age_days(start.dt.tz_convert("UTC"), passes.born, daily["account"])
-    daily["cap_assumed"] = model_caps(passes.cap_model, daily["age_days"].fillna(0))
+    daily["cap_assumed"] = passes.caps_assumed(daily["account"], daily["age_days"].fillna(0))
     daily["share_of_cap"] = daily["recipients"] / daily["cap_assumed"].astype(float)
     for name in ("messages", "recipients", "rejections", "deferrals", "cap_hits"):
         daily[name] = daily[name].astype("int64")

@@ -124,6 +124,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "message_trace_id",
         "messagetraceid",
     ),
+    "relay": ("relay", "relay_host", "smtp_host", "smtp_server", "mail_server", "server", "host"),
 }
 
 _DATEISH = re.compile(r"^\s*(\d{4}-\d\d-\d\d|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|[A-Z][a-z]{2},? )")

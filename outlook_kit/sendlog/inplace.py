@@ -86,6 +86,7 @@ class InPlace:
         return f"""
           SELECT r.account, r.time, r.n_recipients, r.status, r.stage, r.category, r.hit,
             NULL::VARCHAR AS "from", NULL::VARCHAR AS recipients, NULL::VARCHAR AS message_id,
+            r.relay,
             {labels}[r.file_no + 1] AS source, NULL::BIGINT AS line, r.rowid AS row_id,
             CASE WHEN r.key IS NOT NULL THEN
               TRY_CAST(regexp_extract(r.key, '^([2-5]\\d\\d)\\b', 1) AS SMALLINT) END AS code,
@@ -170,7 +171,7 @@ def load_in_place(
               time, n_recipients,
               CAST(CASE WHEN skip IS NULL THEN status ELSE 'skip:' || skip END
                 AS {table}_status) AS status,
-              key, stage, hash({DEDUP_KEY}) AS h, false AS hit, NULL::VARCHAR AS category
+              key, stage, relay, hash({DEDUP_KEY}) AS h, false AS hit, NULL::VARCHAR AS category
             FROM ({files_sql})"""
         )
     except duckdb.Error as exc:  # the CSV reader gave up (a parser state it cannot leave)

@@ -11,6 +11,7 @@ over a large file, so a notebook's log and a fleet's files are read by the same 
 - status: sent, rejected or deferred from the words mailers and exports use, else from the
   reply code (2xx, 5xx, 4xx).
 - code, enhanced, text: from their columns or out of the reply text.
+- relay: the server's host name, without its address or port, lowercase.
 - key: for refusals, the reply without the server's bracketed stamp (host, time, session
   id), so each distinct reply is diagnosed once.
 - skip: why a row cannot be used, or NULL.
@@ -268,6 +269,8 @@ def normalise_sql(
         f"WHEN suffix(joined, ']') THEN {cut} ELSE NULLIF(trim(joined), '') END"
     )
     recipients = canonical if details else "c_recipients"
+    # the host alone: `smtp.office365.com[52.96.40.242]:587` or `host:587` -> the name
+    relay = "NULLIF(lower(trim(split_part(split_part(c_relay, '[', 1), ':', 1))), '')"
     derived = (
         f"{recipients} AS recipients, CASE WHEN {wanted} THEN {stage} END AS stage, "
         f"CASE WHEN {wanted} THEN {code} END AS code, "
@@ -285,7 +288,7 @@ def normalise_sql(
     return f"""
 SELECT
   source, line, time, account, "from", recipients, n_recipients, status, stage, code,
-  enhanced, text, message_id,
+  enhanced, text, message_id, relay,
   CASE
     WHEN t IS NULL THEN 'no_time'
     WHEN time IS NULL AND naive THEN 'naive'
@@ -301,7 +304,7 @@ FROM (
  FROM (
   SELECT
     source, line, t, time, naive, account, "from", n_recipients, status, c_status, refused,
-    c_message_id AS message_id, {derived}
+    c_message_id AS message_id, {relay} AS relay, {derived}
   FROM (
     SELECT *, {detail_columns}
     FROM (
@@ -314,7 +317,8 @@ FROM (
             SELECT
               source, line, t, {zoned} AS zoned, {account} AS account, lower(c_from) AS "from",
               CAST({count} AS INTEGER) AS n_recipients,
-              c_recipients, c_status, c_stage, c_code, c_enhanced, c_text, c_message_id
+              c_recipients, c_status, c_stage, c_code, c_enhanced, c_text, c_message_id,
+              c_relay
             FROM (
               SELECT *, c_time AS t, coalesce(c_account, c_from) AS c_who
               FROM (SELECT r.source, CAST(r.line AS BIGINT) AS line, {cleaned} FROM {raw} AS r)

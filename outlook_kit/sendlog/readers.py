@@ -91,6 +91,7 @@ def read_jsonl(text: str, label: str, tally: Tally) -> Raw:
             "enhanced": _text(record.get("enhanced")),
             "text": _text(record.get("text")),
             "message_id": _text(record.get("token") or record.get("message_id")),
+            "relay": _text(record.get("host") or record.get("relay")),
         }
         rows.append((label, number, *(fields[f] for f in FIELDS)))
     has = frozenset(FIELDS) - {"n_recipients"}
@@ -287,6 +288,7 @@ def read_postfix(
             "enhanced": dsn,
             "text": reply or None,
             "message_id": queued["qid"],
+            "relay": host,
         }
         rows.append((label, number, *(fields[f] for f in FIELDS)))
     for account, count in unnamed.items():

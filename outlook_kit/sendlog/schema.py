@@ -17,6 +17,7 @@ enhanced                  str                    the enhanced status code (5.4.1
 text                      str                    the reply text after the codes
 category                  category               the diagnosis of the reply (not for sent rows)
 message_id                str                    the message's id in the source, if any
+relay                     category               the server the send went through, if known
 source                    category               the file the row came from
 line                      Int64                  its line number in that file
 ========================  =====================  ==============================================
@@ -61,6 +62,7 @@ COLUMNS = (
     "text",
     "category",
     "message_id",
+    "relay",
     "source",
     "line",
 )
@@ -78,6 +80,7 @@ FIELDS = (
     "enhanced",
     "text",
     "message_id",
+    "relay",
 )
 """What a source can provide; `columns=` in `load_send_log` maps these to a file's columns."""
 
@@ -118,6 +121,7 @@ def set_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     for name in ("enhanced", "text", "message_id"):
         out[name] = out[name].astype(pd.StringDtype())
     out["category"] = out["category"].astype("category")
+    out["relay"] = out["relay"].astype("category")
     out["source"] = out["source"].astype("category")
     out["line"] = out["line"].astype("Int64")
     return out[list(COLUMNS)]
