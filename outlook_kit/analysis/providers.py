@@ -74,7 +74,11 @@ def services_sql(trace_sources: Iterable[str]) -> str:
         coalesce(bool_or({m365}), false) AS m365,
         coalesce(bool_or(list_contains({_listed(OUTLOOK_COM_RELAYS)}, relay)), false) AS outlook,
         coalesce(bool_or({from_trace}), false) AS trace
-      FROM log GROUP BY account
+      FROM (
+        SELECT CAST(account AS VARCHAR) AS account, CAST(relay AS VARCHAR) AS relay, source
+        FROM log
+      )
+      GROUP BY account
     ) ORDER BY account"""
 
 

@@ -55,6 +55,18 @@ def register(sub: Any) -> None:
     an.add_argument("--encoding", help="the file encoding (detected when omitted)")
     an.add_argument("--dayfirst", action="store_true", help="dates like 05/01/2026 are day first")
     an.add_argument("--year", type=int, help="the year of classic syslog dates (maillogs)")
+    an.add_argument(
+        "--date-format",
+        metavar="LAYOUT",
+        help="for CSV: the time column's layout in strftime codes, e.g. '%%d/%%m/%%Y %%H:%%M' "
+        "(detected when omitted)",
+    )
+    an.add_argument(
+        "--sender",
+        metavar="ADDRESS",
+        help="the account whose log it is, for an export with no sender column (WP Mail "
+        "Catcher): every row is that account's",
+    )
     an.add_argument("--json", action="store_true", help="print one JSON object")
     an.add_argument("--png", metavar="FILE", help="write the daily-volume chart to this PNG")
     an.add_argument("--account", help="the account the chart shows (default: closest to its cap)")
@@ -98,6 +110,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         encoding=args.encoding,
         dayfirst=True if args.dayfirst else None,
         year=args.year,
+        date_format=args.date_format,
+        sender=args.sender,
     )
     result = analyze(log, tz=args.tz or "UTC", created=created or None)
     if args.png:

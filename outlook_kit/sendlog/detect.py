@@ -11,14 +11,16 @@ import csv
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from .exports import Export, recognise
 from .report import SendLogError
 from .schema import FIELDS, LogFormat
 
 _SYSLOG = re.compile(
-    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ postfix"
+    r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ "
+    r"(?:postfix|sasl-xoauth2[\[:])"
 )
 _M365_MARKERS = (
     {"message_trace_id"},
@@ -167,6 +169,15 @@ _LAYOUTS_OTHER = (
     "%a, %d %b %Y %H:%M:%S %z",
     "%d %b %Y %H:%M:%S",
     "%b %d %Y %H:%M:%S",
+    # WordPress and PHP date formats as sites write them (`F j, Y g:i a`, `d-M-Y @ H:i`, ...)
+    "%B %d, %Y %I:%M %p",
+    "%B %d, %Y at %I:%M %p",
+    "%B %d, %Y %H:%M",
+    "%d-%b-%Y @ %H:%M",
+    "%d %B %Y %H:%M",
+    "%d %b %Y %H:%M",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d %H:%M",
 )
 _ISO = re.compile(r"^\d{4}-\d\d-\d\d(?:[T ]\d\d:\d\d(?::\d\d(?:[.,]\d+)?)?)?")
 OFFSET_RE = r"(?:[Zz]|UTC|GMT|[+-]\d\d(?::?\d\d)?)$"
@@ -181,6 +192,7 @@ class TimeSpec:
     kind: str = "iso"  # "iso", "layout", "epoch_s", "epoch_ms"
     layout: str | None = None  # for "layout": a strptime layout (may end with %z)
     naive: bool = False  # the sample had times without a zone
+    zone: str | None = None  # the zone a layout's times are in, whatever `tz` says
     ambiguous_day_month: bool = False  # every sampled date fits month-first and day-first
 
     @property
@@ -198,6 +210,31 @@ class TableSpec:
     time: TimeSpec = field(default_factory=TimeSpec)
     header_lines: int = 1
     padded: bool = False  # some sampled fields have spaces around them (trim them)
+    export: Export | None = None  # a known exporter's format (`exports`), recognised
+    names: tuple[str, ...] = ()  # the header's names, normalised
+    notes: tuple[str, ...] = ()  # what the load report should say about this file
+
+    @property
+    def fields(self) -> frozenset[str]:
+        """The fields this file provides: its mapped columns, and what its export derives."""
+        derived = (
+            self.export.derive(lambda _name: None) if self.export and self.export.derive else {}
+        )
+        return frozenset(self.mapping) | frozenset(derived)
+
+
+_PREAMBLES = ("sep=", "#type ")
+
+
+def in_utc(spec: TableSpec) -> TableSpec:
+    """A message trace's spec: times without a zone are UTC (Microsoft's docs: "the time
+    stamps on the output are in UTC"), whatever the exporting machine's culture wrote."""
+    if not spec.time.naive:
+        return spec
+    note = "times without a zone read as UTC, as Microsoft's message trace writes them"
+    return replace(
+        spec, time=replace(spec.time, naive=False, zone="UTC"), notes=(*spec.notes, note)
+    )
 
 
 def detect_format(text_head: str, name: str) -> LogFormat:
@@ -205,6 +242,8 @@ def detect_format(text_head: str, name: str) -> LogFormat:
     lines = [ln for ln in text_head.splitlines()[:50] if ln.strip()]
     if not lines:
         return LogFormat.CSV
+    if lines[0].lstrip("\ufeff").startswith("#TYPE") and len(lines) > 1:
+        lines = lines[1:]  # Windows PowerShell's Export-Csv type line
     first = lines[0].lstrip("\ufeff").strip()
     if first.startswith("{"):
         return LogFormat.JSONL
@@ -249,12 +288,19 @@ def sniff_table(
     *,
     columns: Mapping[str, str | int] | None = None,
     dayfirst: bool | None = None,
+    date_format: str | None = None,
+    sender: str | None = None,
 ) -> TableSpec:
-    """Delimiter, header and column mapping of a CSV/TSV, from its first lines."""
+    """Delimiter, header and column mapping of a CSV/TSV, from its first lines.
+
+    A known exporter's header (`exports`) gives its own columns and time layout; `columns=`
+    and `date_format=` (a strftime layout) override what detection finds."""
     lines = text_head.splitlines()
-    # skip a leading "sep=," line (Excel) and blank lines before the header
+    # skip a leading "sep=," line (Excel), "#TYPE ..." (PowerShell) and blank lines
     skip = 0
-    while skip < len(lines) and (not lines[skip].strip() or lines[skip].lower().startswith("sep=")):
+    while skip < len(lines) and (
+        not lines[skip].strip() or lines[skip].lstrip("\ufeff").lower().startswith(_PREAMBLES)
+    ):
         skip += 1
     body = lines[skip : skip + 200]
     if not body:
@@ -269,28 +315,60 @@ def sniff_table(
             "Lines log, or a Postfix maillog, or name the format with format="
         )
     sample = [r for r in rows[1:] if any(c.strip() for c in r)]
-    mapping = _map_columns(header, sample, columns, label)
+    names = tuple(_norm(h) for h in header)
+    export = recognise(names)
+    if export is not None:
+        known = {f: names.index(c) for f, c in export.columns.items() if c in names}
+        mapping = {**known, **_map_columns(header, sample, columns, label, by_name=False)}
+    else:
+        mapping = _map_columns(header, sample, columns, label)
     if "time" not in mapping:
         raise SendLogError(
             f"{label}: no column holds the send time (columns: {', '.join(header)}); "
             "name it with columns={'time': 'Your column'}"
         )
-    if "account" not in mapping and "from" not in mapping:
+    derived = export.derive(lambda _name: None) if export and export.derive else {}
+    if "account" not in mapping and "from" not in mapping and "from" not in derived and not sender:
         raise SendLogError(
             f"{label}: no column names the sending account (columns: {', '.join(header)}); "
-            "name it with columns={'account': 'Your column'} or {'from': ...}"
+            "name it with columns={'account': 'Your column'} or {'from': ...}; when the "
+            "whole file is one account's, pass its address as sender="
         )
     values = [r[mapping["time"]] for r in sample if len(r) > mapping["time"]]
     padded = any(
         cell != cell.strip() for r in sample for i, cell in enumerate(r) if i in mapping.values()
     )
+    notes: list[str] = []
+    if export is not None:
+        notes.append(f"read as a {export.name}" + (f"; {export.note}" if export.note else ""))
+        notes += [text for name, text in export.missing.items() if name not in names]
+    if date_format is not None:
+        time = TimeSpec(kind="layout", layout=date_format, naive="%z" not in date_format)
+        if values and not _fitting([v.strip() for v in values[:200]], [date_format]):
+            raise SendLogError(
+                f"{label}: date_format={date_format!r} does not read its times (e.g. "
+                f"{values[0]!r}); write the layout in strftime codes, e.g. "
+                "date_format='%d/%m/%Y %H:%M'"
+            )
+    else:
+        stripped = [v.strip() for v in values[:200] if v.strip()]
+        layout = _fitting(stripped, export.layouts) if export and stripped else None
+        if layout and export and export.zone:
+            time = TimeSpec(kind="layout", layout=layout, zone=export.zone)
+        elif layout:
+            time = TimeSpec(kind="layout", layout=layout, naive="%z" not in layout)
+        else:
+            time = sniff_time(values, label, dayfirst=dayfirst)
     return TableSpec(
         delimiter=delimiter,
         header=header,
         mapping=mapping,
-        time=sniff_time(values, label, dayfirst=dayfirst),
+        time=time,
         header_lines=skip + 1,
         padded=padded,
+        export=export,
+        names=names,
+        notes=tuple(notes),
     )
 
 
@@ -299,7 +377,11 @@ def _map_columns(
     sample: Sequence[Sequence[str]],
     explicit: Mapping[str, str | int] | None,
     label: str,
+    *,
+    by_name: bool = True,
 ) -> dict[str, int]:
+    """Field -> column: `explicit` first, then by name (unless `by_name` is False: a known
+    export's own columns stand instead), then by content."""
     names = [_norm(h) for h in header]
     mapping: dict[str, int] = {}
     for field_name, column in (explicit or {}).items():
@@ -322,6 +404,8 @@ def _map_columns(
         if not 0 <= index < len(header):
             raise SendLogError(f"{label} has no column number {index} (it has {len(header)})")
         mapping[field_name] = index
+    if not by_name:
+        return mapping
     taken = set(mapping.values())
     for field_name in FIELDS:  # by name, in the synonyms' order of preference
         if field_name in mapping:

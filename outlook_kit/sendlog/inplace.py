@@ -22,7 +22,7 @@ from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .detect import TableSpec, detect_format, sniff_table
+from .detect import TableSpec, detect_format, in_utc, sniff_table
 from .diagnose import categorise
 from .engine import connect
 from .normalise import CAP_HIT_SQL, SKIP_REASONS, normalise_sql, quote
@@ -110,13 +110,34 @@ def _loaded(sql: str, duplicates: bool) -> str:
     return rows
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the caller of `load_send_log` said about the files (None: detect it)."""
+
+    columns: Mapping[str, str | int] | None = None
+    encoding: str | None = None
+    dayfirst: bool | None = None
+    year: int | None = None
+    date_format: str | None = None
+    sender: str | None = None
+
+    def sniff(self, text_head: str, label: str) -> TableSpec:
+        """A CSV's layout, with these options."""
+        return sniff_table(
+            text_head,
+            label,
+            columns=self.columns,
+            dayfirst=self.dayfirst,
+            date_format=self.date_format,
+            sender=self.sender,
+        )
+
+
 def load_in_place(
     sources: list[Source],
     fmt: LogFormat | None,
     tz: str | None,
-    columns: Mapping[str, str | int] | None,
-    encoding: str | None,
-    dayfirst: bool | None,
+    options: Options,
     tally: Tally,
 ) -> tuple[InPlace, LoadReport]:
     """Read CSV/TSV files into a compact DuckDB table; account for every row."""
@@ -126,7 +147,7 @@ def load_in_place(
     for number, source in enumerate(sources):
         head = source.head()
         refuse_non_text(source, head)
-        used = encoding or guess_encoding(head) or "utf-8"
+        used = options.encoding or guess_encoding(head) or "utf-8"
         text = head.decode(used, errors="ignore").lstrip("\ufeff")
         kind = fmt or detect_format(text, source.label)
         if kind not in (LogFormat.CSV, LogFormat.M365):
@@ -134,7 +155,13 @@ def load_in_place(
                 f"{source.label} is a {kind} log; only CSV/TSV is read in place by DuckDB "
                 "(pass lazy=False to read it into memory)"
             )
-        spec = sniff_table(text, source.label, columns=columns, dayfirst=dayfirst)
+        spec = options.sniff(text, source.label)
+        if kind is LogFormat.M365:
+            spec = in_utc(spec)
+        if spec.export is not None and spec.export.derive is not None:
+            raise CsvUnreadable(source.label, f"a {spec.export.name} is read row by row")
+        for note in spec.notes:
+            tally.note(f"{source.label}: {note}")
         if spec.time.ambiguous_day_month:
             tally.note(
                 f"{source.label}: dates such as 05/01 fit both month-first and day-first; read "
@@ -153,7 +180,13 @@ def load_in_place(
         for number, (path, spec, label) in enumerate(files):
             raw = _csv_relation(path, spec, label, f"rejects_{number}", numbered=numbered)
             sql = normalise_sql(
-                raw, spec.time, tz, has=spec.mapping.keys(), details=details, padded=spec.padded
+                raw,
+                spec.time,
+                tz,
+                has=spec.fields,
+                details=details,
+                padded=spec.padded,
+                sender=options.sender,
             )
             parts.append(f"SELECT {number} AS file_no, * FROM ({sql})")
         return " UNION ALL ".join(parts)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .detect import TableSpec, detect_format, sniff_table
+from .detect import TableSpec, detect_format, in_utc
 from .diagnose import categorise
 from .engine import connect, valid_timezone
-from .inplace import DEDUP_KEY, CsvUnreadable, InPlace, load_in_place
+from .inplace import DEDUP_KEY, CsvUnreadable, InPlace, Options, load_in_place
 from .normalise import CAP_HIT_SQL, SKIP_REASONS, normalise_sql
 from .readers import Raw, read_jsonl, read_postfix, read_table
 from .report import FIRST_LINES, FileInfo, LoadReport, SendLogError, Skip, Tally, Where
@@ -95,6 +95,8 @@ def load_send_log(
     dayfirst: bool | None = None,
     year: int | None = None,
     lazy: bool | None = None,
+    date_format: str | None = None,
+    sender: str | None = None,
 ) -> SendLog:
     """Read send logs (files, folders of rotated logs, .gz) into one normalised log.
 
@@ -113,6 +115,10 @@ def load_send_log(
         year: the year of classic syslog dates (which carry none); this year when None.
         lazy: read CSV in place with DuckDB instead of into memory; by default, when the
             CSV inputs are over 64 MiB.
+        date_format: for CSV, the time column's layout in strftime codes (e.g.
+            "%d/%m/%Y %H:%M") when detection is not enough.
+        sender: the account whose log it is, for an export with no sender column (WP Mail
+            Catcher's): every row is that account's.
 
     Returns:
         A SendLog: `.frame` the rows, `.report` what became of every row read.
@@ -128,6 +134,9 @@ def load_send_log(
         tz = valid_timezone(tz)
     if year is not None and not 1970 <= year <= 2100:
         raise SendLogError(f"year={year} is not a plausible year for a send log")
+    if sender is not None:
+        sender = _valid_sender(sender)
+    options = Options(columns, encoding, dayfirst, year, date_format, sender)
     tally = Tally()
     if lazy is None:
         lazy = fmt in (None, LogFormat.CSV, LogFormat.M365) and (
@@ -135,7 +144,7 @@ def load_send_log(
         )
     if lazy:
         try:
-            scan, report = load_in_place(sources, fmt, tz, columns, encoding, dayfirst, tally)
+            scan, report = load_in_place(sources, fmt, tz, options, tally)
         except CsvUnreadable as exc:
             size = sum(s.size for s in sources)
             if size > FALLBACK_BYTES:
@@ -154,7 +163,7 @@ def load_send_log(
     problems: list[str] = []
     for source in sources:
         try:
-            raw = _read(source, fmt, columns, encoding, dayfirst, year, tally)
+            raw = _read(source, fmt, options, tally)
         except SendLogError as exc:
             if len(sources) == 1:
                 raise
@@ -166,7 +175,17 @@ def load_send_log(
         raise SendLogError("none of the files could be read:\n  " + "\n  ".join(problems))
     if tally.read == 0:
         raise SendLogError(_no_rows_message(sources, tally))
-    return _normalise(raws, tz, tally)
+    return _normalise(raws, tz, sender, tally)
+
+
+def _valid_sender(address: str) -> str:
+    from ..accounts import validate_address
+    from ..errors import AddressError
+
+    try:
+        return validate_address(address, local_ok=True)
+    except AddressError as exc:
+        raise SendLogError(f"sender={address!r}: {exc}") from None
 
 
 def _format(value: str | LogFormat | None) -> LogFormat | None:
@@ -193,26 +212,20 @@ def _no_rows_message(sources: list[Source], tally: Tally) -> str:
     return f"{names}: no rows to read; the log is empty"
 
 
-def _read(
-    source: Source,
-    fmt: LogFormat | None,
-    columns: Mapping[str, str | int] | None,
-    encoding: str | None,
-    dayfirst: bool | None,
-    year: int | None,
-    tally: Tally,
-) -> Raw:
+def _read(source: Source, fmt: LogFormat | None, options: Options, tally: Tally) -> Raw:
     data = source.open_bytes()
     refuse_non_text(source, data[:HEAD_BYTES])
-    text, used = decode(source, data, encoding)
+    text, used = decode(source, data, options.encoding)
     kind = fmt or detect_format(text[:HEAD_BYTES], source.label)
     before = tally.read
     if kind is LogFormat.JSONL:
         raw = read_jsonl(text, source.label, tally)
     elif kind is LogFormat.POSTFIX:
-        raw = read_postfix(text, source.label, tally, year=year)
+        raw = read_postfix(text, source.label, tally, year=options.year)
     else:
-        spec = sniff_table(text[:HEAD_BYTES], source.label, columns=columns, dayfirst=dayfirst)
+        spec = options.sniff(text[:HEAD_BYTES], source.label)
+        if kind is LogFormat.M365:
+            spec = in_utc(spec)
         _note_table(spec, source.label, tally)
         raw = read_table(text, source.label, spec, kind, tally)
     note = "a header but no rows" if tally.read == before and kind in ("csv", "m365") else None
@@ -221,12 +234,14 @@ def _read(
 
 
 def _note_table(spec: TableSpec, label: str, tally: Tally) -> None:
+    for note in spec.notes:
+        tally.note(f"{label}: {note}")
     if spec.time.ambiguous_day_month:
         tally.note(
             f"{label}: dates such as 05/01 fit both month-first and day-first; read "
             "month-first (US). Pass dayfirst=True if they are day-first"
         )
-    if "recipients" not in spec.mapping and "n_recipients" not in spec.mapping:
+    if not spec.fields & {"recipients", "n_recipients"}:
         tally.note(f"{label}: no recipients column; each message is counted as one recipient")
 
 
@@ -240,12 +255,12 @@ def _raw_frame(raw: Raw) -> pd.DataFrame:
     return frame
 
 
-def _normalise(raws: list[Raw], tz: str | None, tally: Tally) -> SendLog:
+def _normalise(raws: list[Raw], tz: str | None, sender: str | None, tally: Tally) -> SendLog:
     con = connect()
     parts = []
     for number, raw in enumerate(raws):
         con.register(f"raw_{number}", _raw_frame(raw))
-        sql = normalise_sql(f"raw_{number}", raw.time, tz, has=raw.has, padded=True)
+        sql = normalise_sql(f"raw_{number}", raw.time, tz, has=raw.has, padded=True, sender=sender)
         parts.append(f"SELECT {number} AS file_no, * FROM ({sql})")
     con.execute("CREATE TEMP TABLE norm AS " + " UNION ALL ".join(parts))
     _refuse_naive(con, "norm", tz, {f.source: f.format for f in tally.files})
@@ -324,7 +339,6 @@ def _refuse_naive(
 
 
 _NAIVE_HINTS = {
-    "m365": " Message trace exports report UTC: tz='UTC'.",
     "postfix": " Classic syslog times are the mail server's local time: pass its zone.",
 }
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .detect import OFFSET_RE, TimeSpec
+from .report import UNREAD_TIMES
 from .schema import FIELDS
 
 # Status words, after lower() and trim(), as mailers, spreadsheets, Postfix and the
@@ -40,6 +41,8 @@ DEFERRED_WORDS = (
     "softbounce", "delayed", "gettingstatus", "throttled", "temporary", "4xx",
 )  # fmt: skip
 NOT_SENT_WORDS = ("checked",)  # the kit's probe that stopped before DATA on purpose
+TRACE_EVENT_WORDS = ("trace event",)  # a message trace's RECEIVE, SUBMIT, EXPAND, ... row
+INCOMING_WORDS = ("incoming",)  # a message trace's row of mail the tenant received
 
 STAGE_WORDS = {
     "rcpt_to": ("rcpt_to", "rcpt", "rcpt to", "recipient", "to"),
@@ -68,10 +71,18 @@ CAP_HIT_SQL = """(status IN ('rejected', 'deferred') AND (
 SKIP_REASONS = {
     "no_time": "rows without a send time",
     "naive": "rows whose time has no time zone",
-    "bad_time": "rows whose send time is not a date and time",
-    "no_account": "rows without an account or sender address",
+    "bad_time": UNREAD_TIMES,
+    "no_account": (
+        "rows without an account or sender address (when the whole file is one account's, "
+        "pass its address as sender=)"
+    ),
     "bad_status": "rows whose status is not sent, rejected or deferred",
     "not_sent": "probe records that sent no mail (stopped before DATA on purpose)",
+    "trace_event": (
+        "message trace events that are not a delivery (RECEIVE, SUBMIT, EXPAND, ...: the "
+        "message's SEND, DELIVER or FAIL row counts)"
+    ),
+    "incoming": "message trace rows of mail received (directionality Incoming), not sent",
     "duplicate": "duplicate rows (the same send twice, e.g. overlapping rotated logs)",
 }
 """The reasons the normalisation gives, as the load report words them."""
@@ -96,7 +107,8 @@ def _cases(pairs: Iterable[tuple[str, str]]) -> str:
 def _time(spec: TimeSpec, tz: str | None) -> tuple[str, str, str]:
     """SQL for the time: columns parsed once (over t and zoned), then the UTC time and
     "this row's time has no zone" over those columns."""
-    local = f"timezone({quote(tz)}, local_time)" if tz else "NULL::TIMESTAMPTZ"
+    zone = spec.zone or tz
+    local = f"timezone({quote(zone)}, local_time)" if zone else "NULL::TIMESTAMPTZ"
     if spec.kind in ("epoch_s", "epoch_ms"):
         scale = " / 1000.0" if spec.kind == "epoch_ms" else ""
         parsed = (
@@ -111,7 +123,7 @@ def _time(spec: TimeSpec, tz: str | None) -> tuple[str, str, str]:
         return (
             f"NULL::TIMESTAMPTZ AS zoned_time, {layout} AS local_time",
             local,
-            "local_time IS NOT NULL",
+            "false" if spec.zone else "local_time IS NOT NULL",
         )
     fixed = "CASE WHEN contains(t, ',') THEN replace(t, ',', '.') ELSE t END"
     parsed = (
@@ -135,6 +147,7 @@ def normalise_sql(
     has: Iterable[str],
     details: bool = True,
     padded: bool = False,
+    sender: str | None = None,
 ) -> str:
     """SELECT over relation `raw` (columns source, line and the FIELDS as text) -> normalised.
 
@@ -147,6 +160,7 @@ def normalise_sql(
             scan leaves those raw: only refusals are read closely).
         padded: fields may have spaces around them (trim them; a copy per field, so only
             when the source's sample showed some).
+        sender: the account every row is (an export with no sender column), or None.
 
     The SQL is written for a fleet's millions of rows: each costly step runs only on the
     rows that need it (a simple CASE instead of an IN list, which DuckDB turns into a
@@ -193,6 +207,8 @@ def normalise_sql(
         + [(w, "rejected") for w in REJECTED_WORDS]
         + [(w, "deferred") for w in DEFERRED_WORDS]
         + [(w, "checked") for w in NOT_SENT_WORDS]
+        + [(w, "event") for w in TRACE_EVENT_WORDS]
+        + [(w, "incoming") for w in INCOMING_WORDS]
     )
     by_code = (
         "NULL"
@@ -269,6 +285,7 @@ def normalise_sql(
         f"WHEN suffix(joined, ']') THEN {cut} ELSE NULLIF(trim(joined), '') END"
     )
     recipients = canonical if details else "c_recipients"
+    who = quote(sender.lower()) if sender else "coalesce(c_account, c_from)"
     # the host alone: `smtp.office365.com[52.96.40.242]:587` or `host:587` -> the name
     relay = "NULLIF(lower(trim(split_part(split_part(c_relay, '[', 1), ':', 1))), '')"
     derived = (
@@ -296,6 +313,8 @@ SELECT
     WHEN account IS NULL THEN 'no_account'
     WHEN status IS NULL THEN 'bad_status'
     WHEN status = 'checked' THEN 'not_sent'
+    WHEN status = 'event' THEN 'trace_event'
+    WHEN status = 'incoming' THEN 'incoming'
   END AS skip,
   CASE WHEN t IS NULL OR time IS NULL THEN t WHEN status IS NULL THEN c_status END AS example,
   {key} AS key
@@ -320,7 +339,7 @@ FROM (
               c_recipients, c_status, c_stage, c_code, c_enhanced, c_text, c_message_id,
               c_relay
             FROM (
-              SELECT *, c_time AS t, coalesce(c_account, c_from) AS c_who
+              SELECT *, c_time AS t, {who} AS c_who
               FROM (SELECT r.source, CAST(r.line AS BIGINT) AS line, {cleaned} FROM {raw} AS r)
             )
           )

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .detect import TableSpec, TimeSpec
+from .exports import cell_getter
 from .report import Tally, Where
 from .schema import FIELDS, LogFormat
 
@@ -106,6 +107,8 @@ def read_table(text: str, label: str, spec: TableSpec, fmt: LogFormat, tally: Ta
     rows: list[Row] = []
     width = len(spec.header)
     index = [spec.mapping.get(f) for f in FIELDS]
+    derive = spec.export.derive if spec.export else None
+    cells_of = cell_getter(spec.names)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=spec.delimiter)
     previous_end = 0
     try:
@@ -120,17 +123,15 @@ def read_table(text: str, label: str, spec: TableSpec, fmt: LogFormat, tally: Ta
                 else:
                     tally.skip(SPLIT_FAILED, Where(label, start), spec.delimiter.join(record)[:40])
                     continue
-            rows.append(
-                (
-                    label,
-                    start,
-                    *(record[i].strip() or None if i is not None else None for i in index),
-                )
-            )
+            values = [record[i].strip() or None if i is not None else None for i in index]
+            if derive is not None:  # a known export: fields read from several cells
+                for name, value in derive(cells_of(record)).items():
+                    values[FIELDS.index(name)] = value
+            rows.append((label, start, *values))
     except csv.Error as exc:  # e.g. a NUL byte or an unterminated quote at the end
         tally.read += 1
         tally.skip(SPLIT_FAILED, Where(label, reader.line_num), str(exc))
-    return Raw(rows, spec.time, fmt, frozenset(spec.mapping))
+    return Raw(rows, spec.time, fmt, spec.fields)
 
 
 # --- Postfix maillog ------------------------------------------------------------------------

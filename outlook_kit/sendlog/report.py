@@ -36,6 +36,10 @@ class Where:
         return f"{self.source}:{self.line}"
 
 
+UNREAD_TIMES = "rows whose send time is not a date and time"
+"""The skip reason of rows whose time no layout read."""
+
+
 @dataclass(frozen=True)
 class Skip:
     """Rows skipped for one reason: how many, the first few lines, and an example value."""
@@ -173,6 +177,16 @@ class Tally:
         return sum(int(entry[0]) for entry in self.skips.values())
 
     def report(self, loaded: int) -> LoadReport:
+        unread = self.skips.get(UNREAD_TIMES)
+        if loaded == 0 and unread is not None:  # not one time read: the layout is unknown
+            count, lines, example = unread
+            where = f" at {lines[0]}" if lines else ""
+            raise SendLogError(
+                f"none of the {self.read:,} rows read has a time the kit can read "
+                f"({count:,} like {example!r}{where}); pass date_format= the layout in "
+                "strftime codes, e.g. date_format='%d/%m/%Y %H:%M', or columns={'time': "
+                "'Your column'} if this column is not the send time"
+            )
         skips = sorted(
             (Skip(r, int(c), tuple(lines), ex) for r, (c, lines, ex) in self.skips.items()),
             key=lambda s: (-s.count, s.reason),

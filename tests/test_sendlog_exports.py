@@ -1,0 +1,170 @@
+"""Known exporters' files load with no hints beyond a time zone and a sender: the account
+found, sent and refused rows told apart, cap refusals counted as hits, every row accounted
+for. The fixtures (tests/data/logs/exports/) follow each tool's source code; README there."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from outlook_kit.analysis import analyze
+from outlook_kit.cli import main
+from outlook_kit.sendlog import SendLog, SendLogError, load_send_log
+
+EXPORTS = Path(__file__).parent / "data" / "logs" / "exports"
+
+
+def accounted(log: SendLog) -> SendLog:
+    report = log.report
+    assert report.read == report.loaded + report.skipped
+    assert report.skipped == sum(s.count for s in report.skips)
+    return log
+
+
+# file, what it needs, statuses in file order, cap hits, the relay where the file names it
+CASES = [
+    ("post-smtp-current.csv", {"tz": "Europe/London"},
+     ["sent", "rejected", "sent", "deferred", "rejected"], 1, "smtp.office365.com"),
+    ("post-smtp-legacy.csv", {"tz": "Europe/London"}, ["sent", "rejected", "sent"], 0,
+     "smtp.office365.com"),
+    ("wp-mail-smtp-pro-all-fields.csv", {"tz": "Europe/London"},
+     ["sent", "rejected", "sent", "sent", "rejected"], 1, None),
+    ("wp-mail-smtp-pro-default.csv", {"tz": "Europe/London"}, ["sent", "sent", "sent"], 0, None),
+    ("wp-mail-catcher.csv", {"sender": "you@outlook.com"},
+     ["sent", "rejected", "sent", "rejected"], 1, None),
+    ("fluentsmtp-email-logs-phpmyadmin.csv", {"tz": "Europe/London"},
+     ["sent", "rejected", "sent", "rejected"], 1, None),
+    ("fluentsmtp-email-logs-mysql-batch.tsv", {"tz": "Europe/London"},
+     ["sent", "rejected", "sent"], 0, None),
+    ("exo-get-messagetrace-ps51.csv", {}, ["sent", "rejected", "deferred", "deferred"], 0, None),
+    ("exo-get-messagetracev2-select-ps7.csv", {},
+     ["sent", "rejected", "deferred", "deferred"], 0, None),
+    ("exo-historical-enhanced-summary.csv", {}, ["sent", "rejected", "sent"], 0, None),
+    ("exo-historical-extended.csv", {}, ["sent", "rejected"], 0, None),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "hints", "statuses", "hits", "relay"), CASES)
+def test_each_export_loads_with_only_a_zone_or_a_sender(
+    name: str, hints: dict[str, str], statuses: list[str], hits: int, relay: str | None
+) -> None:
+    log = accounted(load_send_log(EXPORTS / name, **hints))
+    frame = log.frame.sort_values("line")
+    assert frame["status"].astype(str).tolist() == statuses
+    assert set(frame["account"].astype(str)) == {"you@outlook.com"}
+    assert set(frame["relay"].dropna()) == ({relay} if relay else set())
+    result = analyze(log)
+    assert sum(len(a.cap_hits) for a in result.accounts) == hits
+
+
+def test_post_smtp_reads_the_servers_reply_from_its_transcript() -> None:
+    frame = load_send_log(EXPORTS / "post-smtp-current.csv", tz="UTC").frame
+    refused = frame[frame["status"] == "rejected"]
+    assert refused["code"].tolist() == [535, 554]
+    assert refused["enhanced"].tolist() == ["5.7.139", "5.2.0"]
+    assert refused["category"].tolist() == ["basic_auth_disabled", "daily_limit_reached"]
+    assert frame["n_recipients"].tolist() == [1, 1, 2, 1, 1]  # To, Cc and Bcc all count
+    assert frame["time"].iloc[0].isoformat() == "2026-11-03T09:14:00+00:00"  # 9:14 am
+
+
+def test_phpmailers_codes_at_the_end_of_its_error_are_read() -> None:
+    frame = load_send_log(EXPORTS / "wp-mail-catcher.csv", sender="you@outlook.com").frame
+    last = frame.sort_values("line").iloc[-1]
+    assert (last["code"], last["enhanced"], last["category"]) == (
+        554,
+        "5.2.0",
+        "daily_limit_reached",
+    )
+
+
+def test_wp_mail_catcher_is_utc_and_needs_a_sender_only_where_no_from_header() -> None:
+    log = accounted(load_send_log(EXPORTS / "wp-mail-catcher.csv"))  # no tz: its times are UTC
+    assert log.report.loaded == 3
+    assert [s.reason for s in log.report.skips] == [
+        "rows without an account or sender address (when the whole file is one account's, "
+        "pass its address as sender=)"
+    ]
+    assert log.frame["time"].iloc[0].isoformat() == "2026-11-03T09:14:00+00:00"
+
+
+def test_wp_mail_smtp_without_its_status_column_says_so() -> None:
+    log = load_send_log(EXPORTS / "wp-mail-smtp-pro-default.csv", tz="UTC")
+    assert any("no Status column" in note and "Status" in note for note in log.report.notes)
+
+
+def test_the_historical_reports_skip_what_is_not_a_send() -> None:
+    extended = load_send_log(EXPORTS / "exo-historical-extended.csv")
+    assert [s.count for s in extended.report.skips] == [1]
+    assert "not a delivery" in extended.report.skips[0].reason
+    summary = load_send_log(EXPORTS / "exo-historical-enhanced-summary.csv")
+    assert [s.reason for s in summary.report.skips] == [
+        "message trace rows of mail received (directionality Incoming), not sent"
+    ]
+    # one row per message: a message to two recipients, one failed, is a send of two
+    assert summary.frame["n_recipients"].tolist() == [1, 1, 2]
+
+
+def test_a_powershell_51_trace_with_its_type_line_and_remoting_columns() -> None:
+    log = load_send_log(EXPORTS / "exo-get-messagetrace-ps51.csv")
+    assert log.report.files[0].format == "m365"
+    assert log.frame["time"].iloc[0].isoformat() == "2026-11-03T09:14:22+00:00"
+    # the fixture's sender is a personal address: Outlook.com's limits, trace or not
+    assert analyze(log).accounts[0].service == "outlook_com"
+
+
+def test_without_a_zone_the_message_names_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", str(EXPORTS / "post-smtp-current.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "--tz" in err and "tz=" not in err
+
+
+def test_the_cli_takes_a_sender_and_a_date_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(["analyze", str(EXPORTS / "wp-mail-catcher.csv"), "--sender", "you@outlook.com"]) == 0
+    )
+    assert "loaded 4, skipped 0" in capsys.readouterr().out
+    path = tmp_path / "site.csv"
+    path.write_text("when,from,to,status\n03|11|2026 09h14,you@outlook.com,a@example.org,sent\n")
+    assert main(["analyze", str(path), "--tz", "UTC"]) == 2
+    assert main(["analyze", str(path), "--tz", "UTC", "--date-format", "%d|%m|%Y %Hh%M"]) == 0
+    assert "2026-11-03" in capsys.readouterr().out
+
+
+def test_a_date_format_that_reads_nothing_is_refused_with_an_example() -> None:
+    with pytest.raises(SendLogError, match="does not read its times"):
+        load_send_log(EXPORTS / "post-smtp-current.csv", tz="UTC", date_format="%d/%m/%Y")
+
+
+def test_a_malformed_sender_is_refused() -> None:
+    with pytest.raises(SendLogError, match="sender='not an address'"):
+        load_send_log(EXPORTS / "wp-mail-catcher.csv", sender="not an address")
+
+
+def test_a_truncated_export_keeps_its_whole_rows_and_counts_the_cut_one(tmp_path: Path) -> None:
+    text = (EXPORTS / "post-smtp-current.csv").read_text()
+    cut = tmp_path / "email-logs"
+    cut.write_text(text[: text.rindex("November 4") - 40])  # inside the last transcript
+    log = accounted(load_send_log(cut, tz="UTC"))
+    assert log.report.loaded == 4 and log.report.skipped == 1
+
+
+def test_an_export_in_utf16_and_cp1252_loads_the_same(tmp_path: Path) -> None:
+    original = EXPORTS / "wp-mail-smtp-pro-all-fields.csv"
+    text = original.read_text(encoding="utf-8")
+    for encoding in ("utf-16", "cp1252", "utf-8-sig"):
+        copy = tmp_path / f"{encoding}.csv"
+        copy.write_text(text, encoding=encoding)
+        log = load_send_log(copy, tz="UTC")
+        assert (
+            log.frame["status"].tolist()
+            == load_send_log(original, tz="UTC").frame["status"].tolist()
+        )
+
+
+def test_an_export_copied_into_a_folder_with_other_logs(tmp_path: Path) -> None:
+    for name in ("post-smtp-current.csv", "exo-get-messagetrace-ps51.csv"):
+        shutil.copy(EXPORTS / name, tmp_path / name)
+    log = accounted(load_send_log(tmp_path, tz="UTC"))
+    assert log.report.loaded == 9
