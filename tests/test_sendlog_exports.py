@@ -168,3 +168,79 @@ def test_an_export_copied_into_a_folder_with_other_logs(tmp_path: Path) -> None:
         shutil.copy(EXPORTS / name, tmp_path / name)
     log = accounted(load_send_log(tmp_path, tz="UTC"))
     assert log.report.loaded == 9
+
+
+# --- exim and msmtp ---------------------------------------------------------------------------
+
+
+def test_exims_mainlog_reads_deliveries_failures_and_deferrals() -> None:
+    with pytest.raises(SendLogError, match="exim logs the server's local time"):
+        load_send_log(EXPORTS / "exim-mainlog")
+    log = accounted(load_send_log(EXPORTS / "exim-mainlog", tz="UTC"))
+    assert log.report.files[0].format == "exim"
+    assert (log.report.read, log.report.loaded) == (9, 4)
+    assert [s.count for s in log.report.skips] == [5]  # arrivals and completions
+    frame = log.frame.sort_values("line")
+    assert frame["status"].astype(str).tolist() == ["sent", "sent", "deferred", "rejected"]
+    assert frame["stage"].astype(str).tolist() == ["data", "data", "auth", "rcpt_to"]
+    assert frame["category"].astype(str).tolist()[2:] == ["wrong_credentials", "recipient_rejected"]
+    assert frame["relay"].tolist()[:2] == ["smtp.office365.com"] * 2
+    assert set(frame["account"].astype(str)) == {"you@outlook.com"}  # from the <= lines
+    summary = analyze(log).accounts[0]
+    assert (summary.messages, summary.recipients) == (1, 2)  # => and -> of one message
+
+
+def test_msmtps_log_reads_each_mail_with_its_reply_or_error() -> None:
+    log = accounted(load_send_log(EXPORTS / "msmtp.log", tz="UTC", year=2026))
+    assert log.report.files[0].format == "msmtp"
+    frame = log.frame.sort_values("line")
+    assert frame["status"].astype(str).tolist() == ["sent", "rejected", "sent", "deferred"]
+    assert frame["code"].tolist()[:2] == [250, 535]
+    assert frame["category"].astype(str).tolist()[1::2] == [
+        "basic_auth_disabled",
+        "connection_blocked",
+    ]
+    assert frame["n_recipients"].tolist() == [1, 1, 2, 1]
+    assert set(frame["relay"]) == {"smtp.office365.com"}
+
+
+# --- mangled files ----------------------------------------------------------------------------
+
+
+def test_wp_mail_smtps_xlsx_loads_as_its_csv_does() -> None:
+    workbook = accounted(load_send_log(EXPORTS / "wp-mail-smtp-pro-all-fields.xlsx", tz="UTC"))
+    csv = load_send_log(EXPORTS / "wp-mail-smtp-pro-all-fields.csv", tz="UTC")
+    assert workbook.report.files[0].encoding == "xlsx"
+    for column in ("time", "account", "status", "category", "n_recipients"):
+        assert workbook.frame[column].tolist() == csv.frame[column].tolist()
+
+
+def test_a_wrong_encoding_is_named_with_the_right_one(tmp_path: Path) -> None:
+    path = tmp_path / "email-logs.csv"
+    path.write_text((EXPORTS / "post-smtp-current.csv").read_text(), encoding="utf-16")
+    for wrong in ("utf-8", "cp1252"):
+        with pytest.raises(SendLogError, match=r"is UTF-16.*encoding='utf-16'"):
+            load_send_log(path, tz="UTC", encoding=wrong)
+
+
+def test_a_header_from_another_exporter_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = (EXPORTS / "wp-mail-catcher.csv").read_text().split("\n", 1)[0]
+    rows = (EXPORTS / "post-smtp-current.csv").read_text().split("\n", 1)[1]
+    path = tmp_path / "mixed.csv"
+    path.write_text(f"{header}\n{rows}")
+    with pytest.raises(SendLogError, match="header is from another export"):
+        load_send_log(path, tz="UTC")
+    assert main(["analyze", str(path), "--tz", "UTC"]) == 2
+    assert "export the log again with its own header" in capsys.readouterr().err
+
+
+def test_times_no_layout_reads_name_the_date_format_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "site.csv"
+    path.write_text("when,from,to,status\n03|11|2026 09h14,you@outlook.com,a@example.org,sent\n")
+    assert main(["analyze", str(path), "--tz", "UTC"]) == 2
+    err = capsys.readouterr().err
+    assert "--date-format" in err and "date_format" not in err

@@ -348,7 +348,10 @@ def test_duplicated_rows_are_counted_with_their_lines() -> None:
         ("empty.csv", r"empty\.csv is empty \(0 bytes\).*export the log again"),
         ("header_only.csv", r"a header but no rows.*export again"),
         ("binary.dat", r"not a text log \(it holds binary data"),
-        ("workbook.xlsx", r"Excel workbook \(\.xlsx\); save the sheet as CSV"),
+        (
+            "workbook.xlsx",
+            r"Excel workbook \(\.xlsx\) that cannot be opened.*save the sheet as CSV",
+        ),
         ("truncated.csv.gz", r"gzip-compressed but cannot be decompressed.*copy it again"),
         ("no_such_file.csv", r"no such file or folder"),
     ],

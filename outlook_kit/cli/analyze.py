@@ -22,15 +22,15 @@ def register(sub: Any) -> None:
         "analyze",
         help="analyse send logs against the daily cap",
         allow_abbrev=False,
-        description="Read send logs (the kit's JSON Lines, CSV/TSV exports, Postfix maillogs, "
-        "Microsoft 365 message traces; files, folders, .gz) and report, per account, the "
-        "volume against the daily cap, cap hits, pauses, the cap the log shows, and the "
-        "headroom now.",
+        description="Read send logs (the kit's JSON Lines, CSV/TSV and .xlsx exports, Postfix "
+        "maillogs, exim and msmtp logs, Microsoft 365 message traces; files, folders, .gz) "
+        "and report, per account, the volume against the daily cap, cap hits, pauses, the "
+        "cap the log shows, and the headroom now.",
     )
     an.add_argument("logs", nargs="+", metavar="LOG", help="a log file or a folder of logs")
     an.add_argument(
         "--format",
-        choices=["jsonl", "csv", "tsv", "postfix", "m365"],
+        choices=["jsonl", "csv", "tsv", "postfix", "exim", "msmtp", "m365"],
         help="the log format (detected when omitted)",
     )
     an.add_argument(

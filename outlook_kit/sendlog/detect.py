@@ -22,6 +22,11 @@ _SYSLOG = re.compile(
     r"^(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S*) \S+ "
     r"(?:postfix|sasl-xoauth2[\[:])"
 )
+_EXIM = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [+-]\d{4})? (?:\[\d+\] )?"
+    r"[0-9A-Za-z]{6}-[0-9A-Za-z]{6,11}-[0-9A-Za-z]{2,4} "
+)
+_MSMTP = re.compile(r"\b(?:host|socket)=\S+ tls=(?:on|off) auth=(?:on|off) .*\bexitcode=EX_")
 _M365_MARKERS = (
     {"message_trace_id"},
     {"messagetraceid"},
@@ -247,8 +252,13 @@ def detect_format(text_head: str, name: str) -> LogFormat:
     first = lines[0].lstrip("\ufeff").strip()
     if first.startswith("{"):
         return LogFormat.JSONL
-    if sum(1 for ln in lines if _SYSLOG.match(ln)) >= max(1, len(lines) // 2):
+    half = max(1, len(lines) // 2)
+    if sum(1 for ln in lines if _SYSLOG.match(ln)) >= half:
         return LogFormat.POSTFIX
+    if sum(1 for ln in lines if _EXIM.match(ln)) >= half:
+        return LogFormat.EXIM
+    if sum(1 for ln in lines if _MSMTP.search(ln)) >= half:
+        return LogFormat.MSMTP
     lowered = name.lower()
     if lowered.endswith((".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")):
         return LogFormat.JSONL

@@ -18,11 +18,12 @@ from .detect import TableSpec, detect_format, in_utc
 from .diagnose import categorise
 from .engine import connect, valid_timezone
 from .inplace import DEDUP_KEY, CsvUnreadable, InPlace, Options, load_in_place
+from .mta import read_exim, read_msmtp, read_postfix
 from .normalise import CAP_HIT_SQL, SKIP_REASONS, normalise_sql
-from .readers import Raw, read_jsonl, read_postfix, read_table
+from .readers import Raw, read_jsonl, read_table
 from .report import FIRST_LINES, FileInfo, LoadReport, SendLogError, Skip, Tally, Where
 from .schema import COLUMNS, FIELDS, RAW_COLUMNS, LogFormat, empty_frame, set_dtypes
-from .sources import HEAD_BYTES, Source, decode, expand, refuse_non_text
+from .sources import HEAD_BYTES, WORKBOOK, Source, decode, expand, refuse_non_text, workbook_text
 
 if TYPE_CHECKING:
     import duckdb
@@ -214,14 +215,24 @@ def _no_rows_message(sources: list[Source], tally: Tally) -> str:
 
 def _read(source: Source, fmt: LogFormat | None, options: Options, tally: Tally) -> Raw:
     data = source.open_bytes()
-    refuse_non_text(source, data[:HEAD_BYTES])
-    text, used = decode(source, data, options.encoding)
+    if data.startswith(WORKBOOK):  # an .xlsx export (WP Mail SMTP's, a spreadsheet's)
+        text, note = workbook_text(source, data)
+        used = "xlsx"
+        if note:
+            tally.note(note)
+    else:
+        refuse_non_text(source, data[:HEAD_BYTES])
+        text, used = decode(source, data, options.encoding)
     kind = fmt or detect_format(text[:HEAD_BYTES], source.label)
     before = tally.read
     if kind is LogFormat.JSONL:
         raw = read_jsonl(text, source.label, tally)
     elif kind is LogFormat.POSTFIX:
         raw = read_postfix(text, source.label, tally, year=options.year)
+    elif kind is LogFormat.EXIM:
+        raw = read_exim(text, source.label, tally)
+    elif kind is LogFormat.MSMTP:
+        raw = read_msmtp(text, source.label, tally, year=options.year)
     else:
         spec = options.sniff(text[:HEAD_BYTES], source.label)
         if kind is LogFormat.M365:
@@ -340,6 +351,8 @@ def _refuse_naive(
 
 _NAIVE_HINTS = {
     "postfix": " Classic syslog times are the mail server's local time: pass its zone.",
+    "exim": " exim logs the server's local time (unless log_timezone is set): pass its zone.",
+    "msmtp": " msmtp logs the local time of the machine that sent: pass its zone.",
 }
 
 

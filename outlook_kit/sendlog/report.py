@@ -36,6 +36,11 @@ class Where:
         return f"{self.source}:{self.line}"
 
 
+UNSPLIT_ROWS = (
+    "rows the CSV reader could not split (a number of fields other than the header's, a "
+    "bad quote, or bytes that are not UTF-8)"
+)
+"""The skip reason of rows that do not fit the header."""
 UNREAD_TIMES = "rows whose send time is not a date and time"
 """The skip reason of rows whose time no layout read."""
 
@@ -186,6 +191,14 @@ class Tally:
                 f"({count:,} like {example!r}{where}); pass date_format= the layout in "
                 "strftime codes, e.g. date_format='%d/%m/%Y %H:%M', or columns={'time': "
                 "'Your column'} if this column is not the send time"
+            )
+        unsplit = self.skips.get(UNSPLIT_ROWS)
+        if loaded == 0 and unsplit is not None and unsplit[0] == self.read:
+            count, lines, example = unsplit
+            raise SendLogError(
+                f"none of the {count:,} rows splits into the header's columns (e.g. "
+                f"{example!r} at {lines[0]}): the header is from another export, another "
+                "version of it, or another file; export the log again with its own header"
             )
         skips = sorted(
             (Skip(r, int(c), tuple(lines), ex) for r, (c, lines, ex) in self.skips.items()),

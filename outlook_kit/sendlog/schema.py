@@ -46,6 +46,8 @@ class LogFormat(enum.StrEnum):
     JSONL = "jsonl"  # the kit's own JSON Lines log (`outlook-kit probe --log`)
     CSV = "csv"  # CSV or TSV exported from a mailer or a spreadsheet
     POSTFIX = "postfix"  # Postfix maillog delivery attempts through any relay
+    EXIM = "exim"  # exim's mainlog
+    MSMTP = "msmtp"  # msmtp's log file (or its syslog lines)
     M365 = "m365"  # the Microsoft 365 message trace export (work accounts)
 
 

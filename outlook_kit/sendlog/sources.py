@@ -133,6 +133,52 @@ def _broken(source: Source, exc: BaseException) -> SendLogError:
     )
 
 
+WORKBOOK = b"PK\x03\x04"
+"""How an Excel workbook (.xlsx, a zip archive) starts."""
+
+
+def workbook_text(source: Source, data: bytes) -> tuple[str, str | None]:
+    """An .xlsx workbook's first sheet as CSV text (cells as shown: WP Mail SMTP writes every
+    cell as text; a date cell becomes `YYYY-MM-DD HH:MM:SS`), and a note when it has more
+    sheets; SendLogError when it cannot be opened as a workbook."""
+    import csv
+    import io
+    import zipfile
+    from datetime import datetime
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise SendLogError(
+            f"{source.label} is a zip archive or an Excel workbook (.xlsx) that cannot be "
+            f"opened as a workbook ({exc or type(exc).__name__}); open it in Excel and save "
+            "the sheet as CSV, or export the log again"
+        ) from None
+    sheets = book.worksheets
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in sheets[0].iter_rows(values_only=True):
+        writer.writerow(
+            [
+                ""
+                if value is None
+                else value.isoformat(sep=" ")
+                if isinstance(value, datetime)
+                else str(value)
+                for value in row
+            ]
+        )
+    book.close()
+    note = (
+        f"{source.label}: a workbook of {len(sheets)} sheets; read the first, {sheets[0].title!r}"
+        if len(sheets) > 1
+        else None
+    )
+    return out.getvalue(), note
+
+
 def refuse_non_text(source: Source, head: bytes) -> None:
     """SendLogError for an empty file or one that is clearly not a text log."""
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
@@ -188,11 +234,20 @@ def decode(source: Source, data: bytes, encoding: str | None) -> tuple[str, str]
         raise SendLogError(
             f"unknown encoding {encoding!r}; use e.g. 'utf-8', 'utf-16' or 'cp1252'"
         ) from None
+    likely = guess_encoding(data[:HEAD_BYTES])
+    if (
+        encoding is not None
+        and likely in ("utf-16", "utf-16-le", "utf-16-be")
+        and chosen.replace("_", "-").lower() not in _UTF16_NAMES
+    ):  # cp1252 and latin-1 read anything: say so before the header comes out as noise
+        raise SendLogError(
+            f"{source.label} is UTF-16 (as Windows saves 'Unicode' files), not {encoding}: "
+            "pass encoding='utf-16', or leave encoding unset to detect it"
+        )
     try:
         text = data.decode(chosen)
     except UnicodeDecodeError as exc:
         if encoding is not None:
-            likely = guess_encoding(data[:HEAD_BYTES])
             hint = f"; it looks like {likely}" if likely and likely != encoding else ""
             raise SendLogError(
                 f"{source.label} is not {encoding} (byte {exc.start} cannot be read as "
