@@ -6,6 +6,8 @@ refusals counted as hits."""
 import os
 import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,110 @@ def test_msmtps_own_log_of_the_traps_loads_every_line(tmp_path: Path) -> None:
     result = analyze(loaded)
     assert [len(a.cap_hits) for a in result.accounts if a.account == "cap.quota@hotmail.com"] == [1]
     assert "password" not in log.read_text().lower().replace("app password", "")
+
+
+# --- Debian's Postfix relaying through the simulator -------------------------------------------
+
+
+def need_postfix() -> None:
+    missing = shutil.which("postfix") is None or not Path("/usr/share/postfix").is_dir()
+    why = "postfix is not installed: apt-get install postfix libsasl2-modules"
+    if not missing and os.geteuid() != 0:
+        missing, why = True, "a private Postfix instance needs root to start"
+    if missing:
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+def run_postfix(sim: Simulator, senders: list[str], into: Path) -> Path:
+    """A private Postfix instance (its own config, queue and maillog in a folder of its own)
+    that relays every sender's mail to the simulator with that sender's own SASL login,
+    STARTTLS required; each sender sends one message; the maillog, copied into `into` once
+    every delivery was tried."""
+    tmp = Path(tempfile.mkdtemp(prefix="outlook-kit-postfix-"))
+    tmp.chmod(0o755)  # Postfix's own user must reach its data directory
+    try:
+        return _postfix_in(tmp, sim, senders, into)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _postfix_in(tmp: Path, sim: Simulator, senders: list[str], into: Path) -> Path:
+    conf, queue, data = tmp / "conf", tmp / "queue", tmp / "data"
+    for folder in (conf, queue, data):
+        folder.mkdir()
+    shutil.chown(data, user="postfix")
+    shutil.copy("/usr/share/postfix/master.cf.dist", conf / "master.cf")
+    relay = f"[{sim.host}]:{sim.port}"
+    logins = {s: ACCOUNTS[s].credentials().secret.reveal() for s in senders}
+    (conf / "sasl_passwd").write_text("".join(f"{s} {s}:{p}\n" for s, p in logins.items()))
+    (conf / "relays").write_text("".join(f"{s} {relay}\n" for s in senders))
+    maillog = tmp / "maillog"
+    (conf / "main.cf").write_text(
+        f"""compatibility_level = 3.6
+queue_directory = {queue}
+data_directory = {data}
+maillog_file = {maillog}
+maillog_file_prefixes = {tmp}
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+master_service_disable = inet
+mydestination =
+myhostname = relay.example.test
+relayhost = {relay}
+sender_dependent_relayhost_maps = texthash:{conf}/relays
+smtp_sender_dependent_authentication = yes
+smtp_sasl_auth_enable = yes
+smtp_sasl_password_maps = texthash:{conf}/sasl_passwd
+smtp_sasl_security_options = noanonymous
+smtp_sasl_mechanism_filter = login, plain
+smtp_tls_security_level = encrypt
+smtp_tls_CAfile = {sim.ca_file}
+"""
+    )
+    postfix = ["postfix", "-c", str(conf)]
+    subprocess.run([*postfix, "post-install", "create-missing"], check=True, capture_output=True)
+    subprocess.run([*postfix, "start"], check=True, capture_output=True)
+    try:
+        for sender in senders:
+            subprocess.run(
+                ["sendmail", "-C", str(conf), "-f", sender, "someone@example.com"],
+                input=f"From: {sender}\nTo: someone@example.com\nSubject: relay\n\nHello.\n",
+                text=True, check=True, capture_output=True, timeout=30,
+            )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # each sender's delivery tried, and the bounce
+            text = maillog.read_text() if maillog.exists() else ""
+            if text.count(" status=") >= len(senders) + 1:
+                break
+            time.sleep(0.2)
+    finally:
+        subprocess.run([*postfix, "stop"], check=False, capture_output=True)
+    return Path(shutil.copy(maillog, into / "maillog"))
+
+
+def test_a_real_postfixs_maillog_through_the_simulator_loads_every_attempt(tmp_path: Path) -> None:
+    need_postfix()
+    senders = ["healthy@outlook.com", "pop.off@hotmail.com", "cap.quota@hotmail.com"]
+    with Simulator() as sim:
+        maillog = run_postfix(sim, senders, tmp_path)
+    text = maillog.read_text()
+    log = load_send_log(maillog, tz="UTC")
+    report = log.report
+    assert report.read == len(text.splitlines()) == report.loaded + report.skipped
+    assert report.files[0].format == "postfix"
+    frame = log.frame.set_index("account")
+    assert frame.loc["healthy@outlook.com", "status"] == "sent"
+    assert frame.loc["pop.off@hotmail.com", "status"] == "deferred"  # Postfix retries a 535
+    assert frame.loc["pop.off@hotmail.com", "stage"] == "auth"
+    assert frame.loc["pop.off@hotmail.com", "code"] == 535
+    assert frame.loc["cap.quota@hotmail.com", "status"] == "rejected"
+    assert frame.loc["cap.quota@hotmail.com", "category"] == "daily_limit_reached"
+    assert set(frame["relay"]) == {"127.0.0.1"}
+    reasons = {s.reason for s in report.skips}
+    assert any("from=<>" in r for r in reasons)  # the bounce Postfix sent for the cap refusal
+    result = analyze(log)
+    assert [len(a.cap_hits) for a in result.accounts] == [1, 0, 0]  # cap.quota first, sorted
+    for secret in (ACCOUNTS[s].credentials().secret.reveal() for s in senders):
+        assert secret not in text

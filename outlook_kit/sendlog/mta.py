@@ -92,6 +92,9 @@ XOAUTH2_LINES = (
     "sasl-xoauth2 plugin lines (no delivery attempt; 'auth failed ... "
     "TokenStore::Refresh' means the OAuth2 token needs a new sign-in)"
 )
+NULL_SENDER = (
+    "notices Postfix itself sent (from=<>: bounces, delay warnings), not the account's sends"
+)
 # `relay=none`: no server was reached or the sign-in failed; the server the text names
 _NAMED_HOST = re.compile(
     r"(?:server |connect to |name=|host )(?P<host>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
@@ -171,6 +174,9 @@ def read_postfix(
             tally.skip(f"deliveries through a relay other than {relay}", where, host)
             continue
         sender_address = senders.get(queued["qid"])
+        if sender_address == "":  # from=<>: a bounce or delay notice Postfix wrote itself
+            tally.skip(NULL_SENDER, where, delivery["to"])
+            continue
         account = sender_address or logins.get(queued["qid"])
         if account is None:
             account = f"unknown@{host or 'unknown-relay'}"
