@@ -244,3 +244,33 @@ def test_times_no_layout_reads_name_the_date_format_flag(
     assert main(["analyze", str(path), "--tz", "UTC"]) == 2
     err = capsys.readouterr().err
     assert "--date-format" in err and "date_format" not in err
+
+
+# --- the sasl-xoauth2 plugin's lines ----------------------------------------------------------
+
+
+def test_token_refresh_failures_are_findings_naming_the_account_and_the_fix() -> None:
+    full = load_send_log(EXPORTS / "sasl-xoauth2-full-trace.log", tz="UTC")
+    findings = [n for n in full.report.notes if "finding" in n]
+    assert len(findings) == 1  # the plugin repeats itself; one finding per account
+    assert "you@outlook.com" in findings[0] and "invalid_grant" in findings[0]
+    assert "sasl-xoauth2-tool get-token" in findings[0]
+    old = load_send_log(EXPORTS / "sasl-xoauth2-pre0.25.log", tz="UTC")  # its own ident
+    assert any("CA file" in n for n in old.report.notes)
+
+
+def test_a_delivery_without_its_sender_line_loads_under_the_plugins_token_user(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maillog"
+    path.write_text(
+        "Nov  3 14:40:01 relay postfix/smtp[2455]: [sasl-xoauth2]   2026-11-03 14:40:01: "
+        "TokenStore::Read: file=/etc/tokens/ops@contoso.example\n"
+        "Nov  3 14:40:02 relay postfix/smtp[2455]: 4F1A22C0F3E: to=<a@example.org>, "
+        "relay=smtp.office365.com[52.96.40.242]:587, delay=1.2, delays=0.1/0/0.6/0.5, "
+        "dsn=2.0.0, status=sent (250 2.0.0 OK <x@relay> [Hostname=AM0PR01MB1234.eurprd01.prod."
+        "exchangelabs.com])\n"
+    )
+    log = accounted(load_send_log(path, tz="UTC", year=2026))
+    assert log.frame["account"].tolist() == ["ops@contoso.example"]
+    assert analyze(log).accounts[0].service == "microsoft_365"

@@ -17,7 +17,7 @@ from .schema import FIELDS, LogFormat
 
 _SYSLOG_LINE = re.compile(
     r"^(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ "
-    r"postfix(?:/[\w.-]+)*/(?P<prog>[\w-]+)\[\d+\]: (?P<rest>.*)$"
+    r"postfix(?:/[\w.-]+)*/(?P<prog>[\w-]+)\[(?P<pid>\d+)\]: (?P<rest>.*)$"
 )
 _QUEUE = re.compile(r"^(?P<qid>[0-9A-Za-z]{5,}): (?P<rest>.*)$")
 _FROM = re.compile(r"^from=<(?P<from>[^>]*)>")
@@ -42,6 +42,55 @@ _MONTHS = {
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
     )
 }
+
+
+_TOKEN_FILE = re.compile(r"TokenStore::Read: file=\S*?/(?P<user>[^/\s]+@[^/\s]+)$")
+_REFRESH_HTTP = re.compile(r"TokenStore::Refresh: http error: (?P<detail>.*)$")
+_REFRESH_ERROR = re.compile(
+    r'TokenStore::Refresh: code=(?P<code>\d+), response=.*?"error":"(?P<error>\w+)"'
+)
+
+
+class TokenLines:
+    """What the sasl-xoauth2 plugin's lines tell: whose token a Postfix `smtp` process read
+    (its token file named after the account, as the plugin's README sets it up), and which
+    token refreshes failed: a finding, with the fix."""
+
+    def __init__(self) -> None:
+        self.users: dict[str | None, str] = {}  # smtp process id (None: the plugin's ident)
+        self.failed: dict[str, str] = {}  # user (or "a token") -> the refresh's error
+        self.findings: list[str] = []
+
+    def read(self, pid: str | None, text: str) -> None:
+        text = text.strip()
+        token_file = _TOKEN_FILE.search(text)
+        if token_file:
+            self.users[pid] = self.users[None] = token_file["user"].lower()
+            return
+        refused = _REFRESH_ERROR.search(text)
+        unreachable = _REFRESH_HTTP.search(text)
+        if not (refused or unreachable or text.endswith("TokenStore::Refresh: request failed")):
+            return
+        who = self.users.get(pid) or self.users.get(None) or "an account"
+        if who in self.failed:
+            return  # one finding per account: the plugin repeats itself
+        if refused:
+            why = f"{refused['error']}: Microsoft no longer accepts its refresh token"
+            fix = "sign in again (sasl-xoauth2-tool get-token) and put the new token in its file"
+        elif unreachable:
+            why = f"it could not reach the token endpoint: {unreachable['detail'][:80]}"
+            fix = "check the plugin's CA file and network access inside Postfix's chroot"
+        else:
+            why = "the refresh request failed"
+            fix = "set log_full_trace_on_failure in its config to see why"
+        self.failed[who] = why
+        self.findings.append(
+            f"finding: sasl-xoauth2 could not refresh the OAuth2 token of {who} ({why}); {fix}"
+        )
+
+    def user(self, pid: str) -> str | None:
+        """The account whose token this process read, if its lines said."""
+        return self.users.get(pid)
 
 
 class SyslogClock:
@@ -124,6 +173,7 @@ def read_postfix(
     logins: dict[str, str] = {}
     unnamed: dict[str, int] = {}
     clock = SyslogClock(year)
+    tokens = TokenLines()
     for number, line in lines_of(text):
         tally.read += 1
         where = Where(label, number)
@@ -131,6 +181,7 @@ def read_postfix(
         if not match:
             plugin = _XOAUTH2.search(line)
             if plugin:
+                tokens.read(None, line[plugin.end() :])
                 tally.skip(XOAUTH2_LINES, where, line[plugin.end() :].strip()[:60])
                 continue
             tally.skip("lines that are not Postfix log lines", where, line.strip()[:40])
@@ -148,6 +199,7 @@ def read_postfix(
                 logins[queued["qid"]] = login["user"]
         plugin = _XOAUTH2.match(match["rest"])
         if plugin:
+            tokens.read(match["pid"], match["rest"][plugin.end() :])
             tally.skip(XOAUTH2_LINES, where, match["rest"][plugin.end() :][:60])
             continue
         if "warning: " in match["rest"]:
@@ -177,7 +229,7 @@ def read_postfix(
         if sender_address == "":  # from=<>: a bounce or delay notice Postfix wrote itself
             tally.skip(NULL_SENDER, where, delivery["to"])
             continue
-        account = sender_address or logins.get(queued["qid"])
+        account = sender_address or logins.get(queued["qid"]) or tokens.user(match["pid"])
         if account is None:
             account = f"unknown@{host or 'unknown-relay'}"
             unnamed[account] = unnamed.get(account, 0) + 1
@@ -210,6 +262,8 @@ def read_postfix(
         }
         rows.append((label, number, *(fields[f] for f in FIELDS)))
     _note_unnamed(label, unnamed, "qmgr from=", tally)
+    for finding in tokens.findings:
+        tally.note(f"{label}: {finding}")
     clock.note(label, tally)
     has = frozenset(FIELDS) - {"n_recipients", "code"}
     return Raw(rows, TimeSpec(kind="iso", naive=clock.naive), LogFormat.POSTFIX, has)
