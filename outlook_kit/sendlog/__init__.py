@@ -5,8 +5,9 @@
     log.report          # read, loaded, skipped: every row accounted for
     log.frame           # one normalised DataFrame (see `schema`)
 
-Modules: `record` (writing the kit's log), `sources` (files, folders, .gz, encodings),
-`detect` (format, columns, time layouts), `readers` (one per format), `normalise` (the
+Modules: `record` (writing the kit's log), `sources` (files, folders, .gz, encodings,
+.xlsx), `detect` (format, columns, time layouts), `exports` (known exporters' files by their
+header), `readers` (the kit's log, CSV/TSV), `mta` (Postfix, exim, msmtp), `normalise` (the
 SQL every format goes through), `diagnose` (each distinct refusal diagnosed once), `load`
 (`load_send_log`, `SendLog`), `report` (`LoadReport`), `sample` (makes the synthetic sample
 data), `data` (`load_sample_log`).
