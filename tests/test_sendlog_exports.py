@@ -274,3 +274,24 @@ def test_a_delivery_without_its_sender_line_loads_under_the_plugins_token_user(
     log = accounted(load_send_log(path, tz="UTC", year=2026))
     assert log.frame["account"].tolist() == ["ops@contoso.example"]
     assert analyze(log).accounts[0].service == "microsoft_365"
+
+
+@pytest.mark.parametrize(
+    ("received", "culture"),
+    [
+        ("11/3/2026 9:14:22 AM", "en-US"),
+        ("03/11/2026 09:14:22", "en-GB"),
+        ("03.11.2026 09:14:22", "de-DE"),
+        ("2026/11/03 9:14:22", "ja-JP"),
+    ],
+)
+def test_a_message_traces_date_in_the_exporting_cultures_format(
+    tmp_path: Path, received: str, culture: str
+) -> None:
+    header = "Received,SenderAddress,RecipientAddress,Subject,Status,MessageId,MessageTraceId"
+    path = tmp_path / f"trace-{culture}.csv"
+    path.write_text(
+        f'{header}\n"{received}",ops@contoso.example,a@example.org,Hi,Delivered,<m>,t\n'
+    )
+    log = load_send_log(path)  # no hint: a trace is UTC, its culture shows in its layout
+    assert log.frame["time"].iloc[0].isoformat() == "2026-11-03T09:14:22+00:00"

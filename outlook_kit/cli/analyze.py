@@ -53,7 +53,13 @@ def register(sub: Any) -> None:
         help="for CSV: which column holds a field, e.g. time='Date sent' (repeatable)",
     )
     an.add_argument("--encoding", help="the file encoding (detected when omitted)")
-    an.add_argument("--dayfirst", action="store_true", help="dates like 05/01/2026 are day first")
+    first = an.add_mutually_exclusive_group()
+    first.add_argument(
+        "--dayfirst", action="store_true", help="dates like 05/01/2026 are day first"
+    )
+    first.add_argument(
+        "--monthfirst", action="store_true", help="dates like 05/01/2026 are month first"
+    )
     an.add_argument("--year", type=int, help="the year of classic syslog dates (maillogs)")
     an.add_argument(
         "--date-format",
@@ -108,7 +114,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         tz=args.tz,
         columns=columns or None,
         encoding=args.encoding,
-        dayfirst=True if args.dayfirst else None,
+        dayfirst=True if args.dayfirst else False if args.monthfirst else None,
         year=args.year,
         date_format=args.date_format,
         sender=args.sender,

@@ -28,6 +28,6 @@ def for_cli(message: str) -> str:
     """`message` with Python arguments written as the CLI's flags."""
     text = _COLUMNS.sub(r"--column \1=COLUMN", message)
     text = _MORE_COLUMNS.sub(r" or --column \1=COLUMN", text)
-    text = text.replace("dayfirst=True", "--dayfirst")
+    text = text.replace("dayfirst=True", "--dayfirst").replace("dayfirst=False", "--monthfirst")
     text = _QUOTED.sub(lambda m: f"{_FLAGS[m[1]]} {shlex.quote(m[2])}", text)
     return _BARE.sub(lambda m: _FLAGS[m[1]], text)

@@ -231,15 +231,32 @@ class TableSpec:
 _PREAMBLES = ("sep=", "#type ")
 
 
-def in_utc(spec: TableSpec) -> TableSpec:
+_TRACE_DAY_FIRST = {"%m/%d/%Y %H:%M:%S": "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M": "%d/%m/%Y %H:%M"}
+
+
+def in_utc(spec: TableSpec, dayfirst: bool | None = None) -> TableSpec:
     """A message trace's spec: times without a zone are UTC (Microsoft's docs: "the time
-    stamps on the output are in UTC"), whatever the exporting machine's culture wrote."""
+    stamps on the output are in UTC"), whatever the exporting machine's culture wrote.
+
+    PowerShell writes a time in the exporting machine's culture: en-US as `11/3/2026
+    9:14:22 AM`, day-first cultures (en-GB, fr-FR, es-ES, pt-BR, ...) in 24 hours as
+    `03/11/2026 09:14:22`. So a trace's 24-hour times with slashes that fit both orders are
+    read day-first (unless `dayfirst` says otherwise)."""
     if not spec.time.naive:
         return spec
-    note = "times without a zone read as UTC, as Microsoft's message trace writes them"
-    return replace(
-        spec, time=replace(spec.time, naive=False, zone="UTC"), notes=(*spec.notes, note)
-    )
+    notes = [
+        *spec.notes,
+        "times without a zone read as UTC, as Microsoft's message trace writes them",
+    ]
+    time = replace(spec.time, naive=False, zone="UTC")
+    day_first = _TRACE_DAY_FIRST.get(time.layout or "")
+    if day_first and time.ambiguous_day_month and dayfirst is None:
+        time = replace(time, layout=day_first, ambiguous_day_month=False)
+        notes.append(
+            "24-hour times with dates such as 03/11/2026: a day-first culture (en-GB, fr-FR, "
+            "...) exported this trace, so they are read day-first (pass dayfirst=False if not)"
+        )
+    return replace(spec, time=time, notes=tuple(notes))
 
 
 def detect_format(text_head: str, name: str) -> LogFormat:

@@ -157,7 +157,7 @@ def load_in_place(
             )
         spec = options.sniff(text, source.label)
         if kind is LogFormat.M365:
-            spec = in_utc(spec)
+            spec = in_utc(spec, options.dayfirst)
         if spec.export is not None and spec.export.derive is not None:
             raise CsvUnreadable(source.label, f"a {spec.export.name} is read row by row")
         for note in spec.notes:

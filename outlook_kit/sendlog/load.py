@@ -236,7 +236,7 @@ def _read(source: Source, fmt: LogFormat | None, options: Options, tally: Tally)
     else:
         spec = options.sniff(text[:HEAD_BYTES], source.label)
         if kind is LogFormat.M365:
-            spec = in_utc(spec)
+            spec = in_utc(spec, options.dayfirst)
         _note_table(spec, source.label, tally)
         raw = read_table(text, source.label, spec, kind, tally)
     note = "a header but no rows" if tally.read == before and kind in ("csv", "m365") else None
