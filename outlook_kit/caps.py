@@ -19,7 +19,6 @@ the two explains the log better.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -254,45 +253,108 @@ def infer_cap(
         "contradictions_rolling_24h", "contradictions_midnight_utc", "accepted", "hits",
         "estimate",
     ]  # fmt: skip
-    rows: list[dict[str, Any]] = []
     if len(evidence) == 0:
-        return pd.DataFrame(rows, columns=columns)
-    for account, group in evidence.groupby("account", observed=True, sort=True):
-        born = _created(created, str(account), group["time"].min())
-        ages = (group["time"] - born).dt.total_seconds().to_numpy() / 86400.0
-        ages = np.maximum(ages, 0.0)
-        edges = models.get(str(account), default).breakpoints(float(ages.max()))
-        band = np.searchsorted(np.asarray(edges), ages, side="right") - 1
-        hit = (group["kind"] == "hit").to_numpy(dtype=bool)
-        accepted = (group["kind"] == "accepted").to_numpy(dtype=bool)
-        k = group["n_recipients"].to_numpy(dtype=float)
-        counts = {w: group[w].to_numpy(dtype=float) for w in WINDOWS}
-        for index in sorted(set(band.tolist())):
-            here = band == index
-            start = edges[index]
-            end = edges[index + 1] if index + 1 < len(edges) else float(math.ceil(ages.max()))
-            lower = {w: counts[w][here & accepted] for w in WINDOWS}
-            upper = {w: counts[w][here & hit] + k[here & hit] - 1 for w in WINDOWS}
-            rows.append(_estimate(str(account), start, end, lower, upper))
-    return pd.DataFrame(rows, columns=columns)
+        return pd.DataFrame([], columns=columns)
+    ev = evidence.assign(account=evidence["account"].astype(str)).sort_values(
+        ["account", "time"], kind="stable", ignore_index=True
+    )
+    first = ev.groupby("account", sort=False)["time"].transform("min")
+    given = pd.to_datetime(pd.Series(dict(created or {}), dtype=object), utc=True)
+    born = ev["account"].map(given).astype(first.dtype).fillna(first) if len(given) else first
+    ages = np.maximum((ev["time"] - born).dt.total_seconds().to_numpy() / 86400.0, 0.0)
+    oldest = pd.Series(ages).groupby(ev["account"].to_numpy()).transform("max").to_numpy()
+    # each account's bands: its model's breakpoints up to its oldest age (a prefix of the
+    # model's breakpoints up to the oldest age of all), found for all rows of a model at once
+    band = np.zeros(len(ev), dtype=np.int64)
+    start = np.zeros(len(ev))
+    end = np.zeros(len(ev))
+    codes, chosen_models = pd.factorize(ev["account"].map(lambda a: models.get(a, default)))
+    for code, chosen in enumerate(chosen_models):
+        rows_of = codes == code
+        edges = np.asarray(chosen.breakpoints(float(ages[rows_of].max())))
+        index = np.searchsorted(edges, ages[rows_of], side="right") - 1
+        band[rows_of] = index
+        start[rows_of] = edges[index]
+        following = np.append(edges, np.inf)[index + 1]
+        end[rows_of] = np.where(following <= oldest[rows_of], following, np.ceil(oldest[rows_of]))
+    ev["band"], ev["band_start"], ev["band_end"] = band, start, end
+    ev["hit"] = (ev["kind"] == "hit").to_numpy()
+    ev["accepted"] = (ev["kind"] == "accepted").to_numpy()
+    keys = ["account", "band"]
+    summary = ev.groupby(keys, sort=True).agg(
+        band_start=("band_start", "first"),
+        band_end=("band_end", "first"),
+        accepted=("accepted", "sum"),
+        hits=("hit", "sum"),
+    )
+    rows: list[dict[str, Any]] = []
+    quiet = summary[summary["hits"] == 0]  # no refusal at the cap: the cap is at least the most
+    if len(quiet):
+        most = ev[ev["accepted"]].groupby(keys)[WINDOWS[0]].max().reindex(quiet.index)
+        for (account, _), band_start, band_end, accepted, low in zip(
+            quiet.index, quiet["band_start"], quiet["band_end"], quiet["accepted"], most,
+            strict=True,
+        ):  # fmt: skip
+            estimate = CapEstimate(
+                account=account, band_start=float(band_start), band_end=float(band_end),
+                low=None if low != low else int(low), high=None, value=None,
+                window=UNDETERMINED, contradictions=tuple((w, 0) for w in WINDOWS),
+                accepted=int(accepted), hits=0,
+            )  # fmt: skip
+            rows.append(_row(estimate))
+    busy = ev[ev.set_index(keys).index.isin(summary.index[summary["hits"] > 0])]
+    if len(busy):  # refusals at the cap: the fewest contradictions, band by band
+        hits, oks = busy["hit"].to_numpy(), busy["accepted"].to_numpy()
+        k = busy["n_recipients"].to_numpy(dtype=float)
+        counts = {w: busy[w].to_numpy(dtype=float) for w in WINDOWS}
+        for group, at in busy.groupby(keys, sort=True).indices.items():
+            account = group[0]  # type: ignore[index]
+            first_row = at[0]
+            lower = {w: counts[w][at][oks[at]] for w in WINDOWS}
+            upper = {w: counts[w][at][hits[at]] + k[at][hits[at]] - 1 for w in WINDOWS}
+            bounds = float(start[busy.index[first_row]]), float(end[busy.index[first_row]])
+            rows.append(_estimate(str(account), *bounds, lower, upper))
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.sort_values(["account", "band_start"], ignore_index=True)
+
+
+def _row(estimate: CapEstimate) -> dict[str, Any]:
+    """An estimate as a row of `infer_cap`'s frame."""
+    counts = dict(estimate.contradictions)
+    return {
+        "account": estimate.account,
+        "band_start": estimate.band_start,
+        "band_end": estimate.band_end,
+        "low": estimate.low,
+        "high": estimate.high,
+        "value": estimate.value,
+        "window": estimate.window,
+        "contradictions_rolling_24h": counts[WINDOWS[0]],
+        "contradictions_midnight_utc": counts[WINDOWS[1]],
+        "accepted": estimate.accepted,
+        "hits": estimate.hits,
+        "estimate": estimate,
+    }
 
 
 def account_windows(estimates: pd.DataFrame) -> dict[str, str]:
     """Per account, the window that explains all its bands' refusals better (fewest events
     contradicting it in total): "rolling_24h", "midnight_utc", "either" or "undetermined"."""
-    out: dict[str, str] = {}
+    import numpy as np
+
     if estimates.empty:
-        return out
-    for account, bands in estimates.groupby("account", sort=True):
-        if int(bands["hits"].sum()) == 0:
-            out[str(account)] = UNDETERMINED
-            continue
-        rolling = int(bands["contradictions_rolling_24h"].sum())
-        midnight = int(bands["contradictions_midnight_utc"].sum())
-        out[str(account)] = (
-            "either" if rolling == midnight else WINDOWS[0] if rolling < midnight else WINDOWS[1]
-        )
-    return out
+        return {}
+    sums = estimates.groupby("account", sort=True)[
+        ["hits", "contradictions_rolling_24h", "contradictions_midnight_utc"]
+    ].sum()
+    rolling = sums["contradictions_rolling_24h"]
+    midnight = sums["contradictions_midnight_utc"]
+    window = np.where(
+        sums["hits"] == 0,
+        UNDETERMINED,
+        np.where(rolling == midnight, "either", np.where(rolling < midnight, *WINDOWS)),
+    )
+    return dict(zip(sums.index.astype(str), window.tolist(), strict=True))
 
 
 def _created(created: Mapping[str, Any] | None, account: str, first: Any) -> Any:
@@ -335,17 +397,4 @@ def _estimate(
         accepted=accepted,
         hits=hits,
     )
-    return {
-        "account": account,
-        "band_start": start,
-        "band_end": end,
-        "low": low,
-        "high": high,
-        "value": value,
-        "window": window,
-        "contradictions_rolling_24h": results[WINDOWS[0]][0],
-        "contradictions_midnight_utc": results[WINDOWS[1]][0],
-        "accepted": accepted,
-        "hits": hits,
-        "estimate": estimate,
-    }
+    return _row(estimate)

@@ -35,6 +35,7 @@ def fleet_ranking(daily: pd.DataFrame) -> pd.DataFrame:
     frame["peak_share_day"] = peak.astype(float) / cap
     frame["share_day"] = frame["recipients"] / cap
     frame["active"] = frame["recipients"] > 0
+    frame["above_80"] = frame["peak_share_day"] >= 0.8
     grouped = frame.groupby("account", observed=True)
     out = pd.DataFrame(
         {
@@ -45,7 +46,7 @@ def fleet_ranking(daily: pd.DataFrame) -> pd.DataFrame:
             "mean_share": frame[frame["active"]]
             .groupby("account", observed=True)["share_day"]
             .mean(),
-            "days_above_80": grouped["peak_share_day"].apply(lambda s: int((s >= 0.8).sum())),
+            "days_above_80": grouped["above_80"].sum().astype("int64"),
             "cap_hits": grouped["cap_hits"].sum(),
         }
     ).fillna({"mean_share": 0.0})

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..caps import OUTLOOK_COM, CapModel
 from ..sendlog.load import connect_recipients
-from ._common import WINDOW_SQL, Created, LogLike, age_days, by_account, check_tz, level
+from ._common import WINDOW_SQL, Created, LogLike, age_days, check_tz, level
 from .volume import Passes
 
 if TYPE_CHECKING:
@@ -62,6 +62,7 @@ def headroom(
 def headroom_from(
     passes: Passes, *, now: datetime | None = None, estimates: pd.DataFrame | None = None
 ) -> pd.DataFrame:
+    import numpy as np
     import pandas as pd
 
     groups = passes.groups
@@ -80,28 +81,20 @@ def headroom_from(
     out = used.sort_values("account", ignore_index=True)
     out["now"] = moment
     out["age_days"] = age_days(pd.Series([moment] * len(out)), passes.born, out["account"])
-    models = passes.models()
-    caps, basis = [], []
-    bands = by_account(estimates) if estimates is not None else {}
-    for account, age in zip(out["account"], out["age_days"], strict=True):
-        inferred, low = _current(bands, account, float(age))
-        assumed = models.get(account, passes.cap_model).cap_for_age(float(age))
-        if inferred is not None:
-            caps.append(inferred)
-            basis.append("inferred")
-        elif low is not None and low > assumed:  # the log proves the model too low
-            caps.append(low)
-            basis.append("at least (log)")
-        else:
-            caps.append(assumed)
-            basis.append("assumed")
+    assumed = passes.caps_assumed(out["account"], out["age_days"]).astype("int64").to_numpy()
+    inferred, low = _current(estimates, out)
+    caps = np.where(~np.isnan(inferred), inferred, np.where(low > assumed, low, assumed))
+    basis = np.where(
+        ~np.isnan(inferred), "inferred", np.where(low > assumed, "at least (log)", "assumed")
+    )
+    caps = caps.astype("int64")
     out["cap_now"] = caps
     out["cap_basis"] = basis
     out["used_24h"] = out["used_24h"].astype("int64")
     out["headroom_now"] = out["cap_now"] - out["used_24h"]
     out["share_now"] = out["used_24h"] / out["cap_now"]
     out["level"] = [level(s) for s in out["share_now"]]
-    out["paused_until"] = _paused_until(passes, moment)
+    out["paused_until"] = _paused_until(passes, moment, out["account"])
     forecast = _forecast(passes, moment, out.set_index("account")["cap_now"])
     out = out.merge(forecast, on="account", how="left")
     for name in ("reaches_80", "reaches_90", "reaches_cap"):
@@ -118,26 +111,29 @@ def headroom_from(
     return result
 
 
-def _current(
-    estimates: dict[str, pd.DataFrame], account: str, age: float
-) -> tuple[int | None, int | None]:
-    """The inferred cap (value, low) of the age band holding this age (`estimates`: each
-    account's bands)."""
-    mine = estimates.get(account)
-    if mine is None:
-        return None, None
-    band = mine[mine["band_start"] <= age].tail(1)
-    if band.empty:
-        return None, None
-    value, low = band["value"].iloc[0], band["low"].iloc[0]
-    known = band["high"].notna().iloc[0]
-    return (
-        int(value) if known and value == value and value is not None else None,
-        int(low) if low == low and low is not None else None,
+def _current(estimates: pd.DataFrame | None, out: pd.DataFrame) -> tuple[Any, Any]:
+    """Per row of `out` (account, age_days): the inferred cap of the age band holding that
+    age (NaN where the band shows no refusal), and the band's lower bound (-1 where none);
+    for all accounts at once."""
+    import numpy as np
+
+    none = np.full(len(out), np.nan), np.full(len(out), -1.0)
+    if estimates is None or estimates.empty:
+        return none
+    bands = estimates[["account", "band_start", "value", "low", "high"]].assign(
+        account=estimates["account"].astype(str)
     )
+    here = bands.merge(out[["account", "age_days"]], on="account")
+    here = here[here["band_start"] <= here["age_days"]]
+    if here.empty:
+        return none
+    current = here.sort_values(["account", "band_start"]).drop_duplicates("account", keep="last")
+    current = current.set_index("account").reindex(out["account"])
+    value = current["value"].astype(float).where(current["high"].notna())
+    return value.to_numpy(), current["low"].astype(float).fillna(-1.0).to_numpy()
 
 
-def _paused_until(passes: Passes, moment: Any) -> list[Any]:
+def _paused_until(passes: Passes, moment: Any, accounts: pd.Series) -> Any:
     """When each account's pause ends, for an account whose last events are cap hits."""
     import pandas as pd
 
@@ -145,18 +141,16 @@ def _paused_until(passes: Passes, moment: Any) -> list[Any]:
 
     pauses = pauses_from(passes)
     hours = passes.cap_model.pause_hours
-    out = []
-    each = by_account(pauses[pauses["start"] <= moment])
-    for account in sorted(passes.groups["account"].astype(str).unique()):
-        mine = each.get(account)
-        if mine is None:
-            out.append(pd.NaT)
-            continue
-        last = mine.iloc[-1]
-        until = last["start"] + timedelta(hours=hours)
-        still = pd.isna(last["end"]) or last["end"] > moment
-        out.append(until if still and until > moment else pd.NaT)
-    return out
+    begun = pauses[pauses["start"] <= moment]
+    if begun.empty:
+        return pd.Series(pd.NaT, index=range(len(accounts)), dtype="datetime64[ns, UTC]").array
+    last = begun.assign(account=begun["account"].astype(str)).drop_duplicates(
+        "account", keep="last"
+    )
+    until = last["start"] + timedelta(hours=hours)
+    still = last["end"].isna() | (last["end"] > moment)
+    ends = until.where(still & (until > moment))
+    return ends.set_axis(last["account"]).reindex(accounts.astype(str)).array
 
 
 def _forecast(passes: Passes, moment: Any, caps: pd.Series) -> pd.DataFrame:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..caps import OUTLOOK_COM, CapEstimate, CapModel, account_windows, infer_cap
 from ..sendlog.load import SendLog
 from ..sendlog.report import LoadReport
-from ._common import Created, LogLike, by_account
+from ._common import Created, LogLike
 from .events import evidence_from, hits_from, pauses_from
 from .fleet import fleet_ranking
 from .headroom import headroom_from
@@ -206,6 +206,8 @@ class Analysis:
 
 
 def _iso(value: Any) -> str:
+    if isinstance(value, datetime) and value.tzinfo is not None:  # one per hit: no pandas
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     import pandas as pd
 
     stamp = pd.Timestamp(value)
@@ -249,32 +251,7 @@ def analyze(
     fleet = fleet_ranking(daily)
     report = log.report if isinstance(log, SendLog) else None
     moment = room["now"].iloc[0] if len(room) else None
-    windows = account_windows(estimates)
-    services = passes.services
-    service_of = dict(zip(services["account"], services["service"], strict=True))
-    relay_of = dict(zip(services["account"], services["relay"], strict=True))
-    days_of, hits_of, pauses_of, estimates_of, room_of = (
-        by_account(frame) for frame in (daily, hits, pauses, estimates, room)
-    )
-    accounts = tuple(
-        replace(
-            summary,
-            service=str(service_of.get(summary.account, "unknown")),
-            relay=_text_or_none(relay_of.get(summary.account)),
-        )
-        for summary in (
-            _summary(
-                account,
-                days_of[account],
-                hits_of.get(account),
-                pauses_of.get(account),
-                estimates_of.get(account),
-                room_of.get(account),
-                windows,
-            )
-            for account in sorted(days_of)
-        )
-    )
+    accounts = _summaries(daily, hits, pauses, estimates, room, passes.services)
     return Analysis(
         report=report,
         tz=passes.tz,
@@ -293,52 +270,124 @@ def analyze(
     )
 
 
-def _summary(
-    account: str,
-    days: pd.DataFrame,
-    hits: pd.DataFrame | None,
-    pauses: pd.DataFrame | None,
-    estimates: pd.DataFrame | None,
-    room: pd.DataFrame | None,
-    windows: dict[str, str],
-) -> AccountSummary:
-    """One account's summary from its own rows of each result."""
-    active = days[days["messages"] > 0]
-    top = active["recipients"].max() if len(active) else None  # the latest of the busiest
-    busiest = active.loc[active["recipients"] == top, "day"].max() if top is not None else None
-    exact = days["max_rolling_24h"].dropna()
-    unknown = days.loc[days["max_rolling_24h"].isna(), "rolling_bound"]
-    best = int(exact.max()) if len(exact) else None
-    bound_left = int(unknown.max()) if len(unknown) else 0
-    most = best if best is not None and best >= bound_left else None
-    here: Any = room.iloc[0] if room is not None else {}
-    estimate = estimates["estimate"].iloc[-1] if estimates is not None else None
-    if estimate is not None:  # the current band's interval; the window over all bands
-        estimate = replace(estimate, window=windows.get(account, estimate.window))
-    cap_now = int(here.get("cap_now", 0))
-    return AccountSummary(
-        account=account,
-        days_active=len(active),
-        messages=int(days["messages"].sum()),
-        recipients=int(days["recipients"].sum()),
-        busiest_day=_timestamp(busiest).date() if busiest is not None else None,
-        max_daily_recipients=int(days["recipients"].max()) if len(days) else 0,
-        max_rolling_24h_recipients=most,
-        rolling_24h_bound=max(bound_left, best or 0),
-        cap_hits=_hits(hits),
-        pauses=_pauses(pauses),
-        inferred_cap=estimate,
-        cap_now=cap_now,
-        cap_basis=str(here.get("cap_basis", "assumed")),
-        headroom_now=int(here.get("headroom_now", cap_now)),
-        level=str(here.get("level", "ok")),
-    )
+def _summaries(
+    daily: pd.DataFrame,
+    hits: pd.DataFrame,
+    pauses: pd.DataFrame,
+    estimates: pd.DataFrame,
+    room: pd.DataFrame,
+    services: pd.DataFrame,
+) -> tuple[AccountSummary, ...]:
+    """Every account's summary, each figure computed for all accounts at once (a log of
+    100,000 small accounts must not pay a pandas step per account)."""
+    import pandas as pd
 
-
-def _hits(rows: pd.DataFrame | None) -> tuple[Hit, ...]:
-    """An account's hits, built column by column (an account may have many)."""
-    if rows is None:
+    if daily.empty:
         return ()
+    days = daily.assign(account=daily["account"].astype(str))
+    active = days["messages"] > 0
+    exact = days["max_rolling_24h"].astype("Float64")
+    per = (
+        days.assign(
+            active=active,
+            active_recipients=days["recipients"].where(active),
+            exact=exact,
+            unknown=days["rolling_bound"].astype("Float64").where(exact.isna()),
+        )
+        .groupby("account", sort=True)
+        .agg(
+            days_active=("active", "sum"),
+            messages=("messages", "sum"),
+            recipients=("recipients", "sum"),
+            max_daily=("recipients", "max"),
+            top=("active_recipients", "max"),
+            best=("exact", "max"),
+            bound_left=("unknown", "max"),
+        )
+    )
+    tops = days["account"].map(per["top"])
+    busiest = days.loc[active & (days["recipients"] == tops)].groupby("account")["day"].max()
+    per["busiest"] = busiest.reindex(per.index)
+    per["bound_left"] = per["bound_left"].fillna(0)
+    names = per.index.tolist()
+    hits_of = _grouped(_hits(hits), hits)
+    pauses_of = _grouped(_pauses(pauses), pauses)
+    windows = account_windows(estimates)
+    last_band: dict[Any, Any] = (
+        estimates.groupby("account", sort=False)["estimate"].last().to_dict()
+        if len(estimates)
+        else {}
+    )
+    room_of = (
+        {
+            str(a): (int(c), str(b), int(h), str(lv))
+            for a, c, b, h, lv in zip(
+                room["account"], room["cap_now"], room["cap_basis"], room["headroom_now"],
+                room["level"], strict=True,
+            )
+        }
+        if len(room)
+        else {}
+    )  # fmt: skip
+    service_of = dict(zip(services["account"], services["service"], strict=True))
+    relay_of = dict(zip(services["account"], services["relay"], strict=True))
+    out = []
+    columns = zip(
+        names,
+        per["days_active"].tolist(),
+        per["messages"].tolist(),
+        per["recipients"].tolist(),
+        per["max_daily"].tolist(),
+        per["busiest"].tolist(),
+        per["best"].tolist(),
+        per["bound_left"].tolist(),
+        strict=True,
+    )
+    for account, active_days, messages, recipients, max_daily, busy, best, left in columns:
+        best_value = None if _missing(best) else int(best)
+        bound_left = int(left)
+        estimate = last_band.get(account)
+        if estimate is not None:  # the current band's interval; the window over all bands
+            estimate = replace(estimate, window=windows.get(account, estimate.window))
+        cap_now, basis, headroom_now, level_now = room_of.get(account, (0, "assumed", 0, "ok"))
+        out.append(
+            AccountSummary(
+                account=account,
+                days_active=int(active_days),
+                messages=int(messages),
+                recipients=int(recipients),
+                busiest_day=None if _missing(busy) else pd.Timestamp(busy).date(),
+                max_daily_recipients=int(max_daily),
+                max_rolling_24h_recipients=(
+                    best_value if best_value is not None and best_value >= bound_left else None
+                ),
+                rolling_24h_bound=max(bound_left, best_value or 0),
+                cap_hits=hits_of.get(account, ()),
+                pauses=pauses_of.get(account, ()),
+                inferred_cap=estimate,
+                cap_now=cap_now,
+                cap_basis=basis,
+                headroom_now=headroom_now,
+                level=level_now,
+                service=str(service_of.get(account, "unknown")),
+                relay=_text_or_none(relay_of.get(account)),
+            )
+        )
+    return tuple(out)
+
+
+def _grouped(items: list[Any], frame: pd.DataFrame) -> dict[str, tuple[Any, ...]]:
+    """`items` (one per row of `frame`) as a tuple per account, in the frame's order."""
+    if not items:
+        return {}
+    groups = frame.groupby(frame["account"].astype(str), sort=False).indices
+    return {str(account): tuple(items[i] for i in rows) for account, rows in groups.items()}
+
+
+def _hits(rows: pd.DataFrame) -> list[Hit]:
+    """Every hit, built column by column (an account may have many)."""
+    if rows is None or rows.empty:
+        return []
     columns = zip(
         _datetimes(rows["time"]),
         _values(rows["recipients_24h"], int),
@@ -347,24 +396,23 @@ def _hits(rows: pd.DataFrame | None) -> tuple[Hit, ...]:
         _values(rows["category"], str),
         strict=True,
     )
-    return tuple(
+    return [
         Hit(at=at, recipients_24h=n, code=code, enhanced=enhanced, category=category)
         for at, n, code, enhanced, category in columns
-    )
+    ]
 
 
-def _pauses(rows: pd.DataFrame | None) -> tuple[Pause, ...]:
-    if rows is None:
-        return ()
-    return tuple(
-        Pause(
-            start=_timestamp(row["start"]),
-            end=None if _missing(row["end"]) else _timestamp(row["end"]),
-            hours=None if _missing(row["hours"]) else float(row["hours"]),
-            vs_guide=str(row["vs_guide"]),
+def _pauses(rows: pd.DataFrame) -> list[Pause]:
+    if rows is None or rows.empty:
+        return []
+    hours = _values(rows["hours"], float)
+    ends = [None if _missing(e) else e for e in _datetimes(rows["end"])]
+    return [
+        Pause(start=start, end=end, hours=h, vs_guide=str(v))
+        for start, end, h, v in zip(
+            _datetimes(rows["start"]), ends, hours, rows["vs_guide"].tolist(), strict=True
         )
-        for row in rows.to_dict("records")
-    )
+    ]
 
 
 def _values(column: pd.Series, kind: type) -> list[Any]:

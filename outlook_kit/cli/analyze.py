@@ -123,7 +123,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.png:
         _chart(result, args.png, args.account)
     if args.json:
-        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        document = result.to_dict()
+        # indented while a reader may look at it; compact (the C encoder: an indented dump
+        # runs in pure Python) when it lists many accounts, hits and pauses
+        items = sum(1 + len(a["cap_hits"]) + len(a["pauses"]) for a in document["accounts"])
+        indent = 2 if items <= 10_000 else None
+        out.write(json.dumps(document, indent=indent, ensure_ascii=False) + "\n")
     else:
         out.write(for_cli(str(result)) + "\n")
         if args.png:
