@@ -223,7 +223,7 @@ def analyze(
     cap_model: CapModel | None = None,
     created: Created | None = None,
     now: datetime | None = None,
-    rolling: Rolling = "auto",
+    rolling: Rolling = "all",
 ) -> Analysis:
     """Daily volume, cap hits, pauses, the inferred cap, headroom and the fleet ranking.
 
@@ -236,7 +236,9 @@ def analyze(
         created: account -> creation date (the model's cap depends on age); the first send
             in the log when missing.
         now: the moment headroom is measured at; the log's last event by default.
-        rolling: where the exact rolling 24-hour maximum is computed (see `daily_volume`).
+        rolling: where the exact rolling 24-hour maximum is computed (see `daily_volume`);
+            every day by default, so that each account's most in 24 hours is exact (a large
+            log too: "near_cap" trades that for speed, and the summary then gives a bound).
     """
     model = cap_model or OUTLOOK_COM
     passes = Passes(log, tz=tz, cap_model=model, created=created, rolling=rolling)

@@ -313,6 +313,19 @@ class Passes:
         bound[found] = maxima[at[found]]
         return bound
 
+    def account_numbers(self) -> pd.DataFrame:
+        """(account, acc_no): each account's position among pass 1's (sorted) accounts."""
+        import numpy as np
+        import pandas as pd
+
+        names = np.asarray(self.groups["account"].cat.categories, dtype=object)
+        return pd.DataFrame(
+            {
+                "account": pd.array(names, dtype="string"),
+                "acc_no": np.arange(len(names), dtype=np.int32),
+            }
+        )
+
     def codes(self, accounts: pd.Series) -> Any:
         """Each account's position among pass 1's (sorted) accounts."""
         import numpy as np
@@ -330,18 +343,31 @@ class Passes:
             import numpy as np
 
             con = self.con
-            con.register("flagged_days", self.flagged_days())
-            rows = con.execute(
-                f"""SELECT f.acc_no, epoch_us(l.time) AS t, l.status = 'sent' AS sent, l.hit,
-                  coalesce(l.n_recipients, 0) AS n, l.n_recipients IS NULL AS n_null,
-                  l.row_id, f.keep
-                FROM log AS l JOIN flagged_days AS f
-                  ON l.account = f.account AND epoch_us(l.time) // {DAY_US} = f.day
-                WHERE l.status = 'sent' OR l.hit"""
-            ).fetchnumpy()
-            con.unregister("flagged_days")
+            columns = """epoch_us(l.time) AS t, l.status = 'sent' AS sent, l.hit,
+                  coalesce(l.n_recipients, 0) AS n, l.n_recipients IS NULL AS n_null, l.row_id"""
+            if self.exact_everywhere():  # every day: no day list to join, only the accounts
+                con.register("numbered_accounts", self.account_numbers())
+                rows = con.execute(
+                    f"""SELECT a.acc_no, {columns}, true AS keep
+                    FROM log AS l JOIN numbered_accounts AS a ON l.account = a.account
+                    WHERE l.status = 'sent' OR l.hit"""
+                ).fetchnumpy()
+                con.unregister("numbered_accounts")
+            else:
+                con.register("flagged_days", self.flagged_days())
+                rows = con.execute(
+                    f"""SELECT f.acc_no, {columns}, f.keep
+                    FROM log AS l JOIN flagged_days AS f
+                      ON l.account = f.account AND epoch_us(l.time) // {DAY_US} = f.day
+                    WHERE l.status = 'sent' OR l.hit"""
+                ).fetchnumpy()
+                con.unregister("flagged_days")
             got = {name: np.asarray(values) for name, values in rows.items()}
-            order = np.lexsort((got["t"], got["acc_no"]))
+            t = got["t"]
+            if len(t) < 2 or bool((t[1:] >= t[:-1]).all()):  # a log in time order (the usual):
+                order = np.argsort(got["acc_no"], kind="stable")  # a radix sort by account
+            else:
+                order = np.lexsort((t, got["acc_no"]))
             got = {name: values[order] for name, values in got.items()}
             sent = got["sent"].astype(bool)
             # an accepted send counts its recipients, a hit none; an accepted send without
@@ -453,6 +479,8 @@ class Passes:
         """Every cap hit in the log, with its counts, its reply, and the first accepted send
         after it (`next_send`: hits that share it make one pause). Every day with a hit is
         in the flagged spans."""
+        if self._hits is None and self.exact_everywhere():
+            self._hits = self._hits_from_numbers()
         if self._hits is None:
             table = self.events_table()
             self._hits = self.con.execute(
@@ -488,6 +516,69 @@ class Passes:
             ).fetchdf()
             self._hits["account"] = self._hits["account"].astype(str)
         return self._hits
+
+    def _hits_from_numbers(self) -> pd.DataFrame:
+        """`hits` when the numbers hold every accepted send and hit (the rolling count
+        everywhere): the count since midnight and the next accepted send in numpy over the
+        sorted numbers; only the hits' replies are read from the log."""
+        import numpy as np
+        import pandas as pd
+
+        got = self.numbers()
+        code, t = got["acc_no"].astype(np.int64), got["t"].astype(np.int64)
+        sent, hit = got["sent"].astype(bool), got["hit"].astype(bool)
+        n = len(t)
+        accepted = np.where(sent & ~got["n_null"].astype(bool), got["n"], 0).astype(np.int64)
+        day = np.floor_divide(t, DAY_US)
+        new_day = np.ones(n, dtype=bool)
+        new_day[1:] = (code[1:] != code[:-1]) | (day[1:] != day[:-1])
+        total = np.cumsum(accepted)
+        before = np.where(new_day, total - accepted, 0)
+        today = total - np.maximum.accumulate(before)  # since 00:00 UTC, a row's own included
+        # the first accepted send strictly later than each row, in its account
+        later = np.ones(n, dtype=bool)
+        later[1:] = (code[1:] != code[:-1]) | (t[1:] != t[:-1])
+        run_end = np.append(np.flatnonzero(later)[1:], n)[np.cumsum(later) - 1]
+        sent_at = np.where(sent, np.arange(n), n)
+        next_sent = np.append(np.minimum.accumulate(sent_at[::-1])[::-1], n)[run_end]
+        found = next_sent < n
+        found[found] = code[next_sent[found]] == code[found]
+        at = np.flatnonzero(hit)
+        categories = self.groups["account"].cat.categories
+        next_us = np.where(found, t[np.minimum(next_sent, n - 1)], np.iinfo(np.int64).min)[at]
+        numbers = pd.DataFrame(
+            {
+                "account": pd.Series(
+                    np.asarray(categories, dtype=object)[code[at]], dtype="string"
+                ),
+                "t": t[at],
+                "recipients_24h": np.where(got["known"][at], got["rolling"][at], -1),
+                "recipients_today_utc": today[at],
+                "n_recipients": np.where(got["n_null"][at], -1, got["n"][at]),
+                "next_us": next_us,
+                "row_id": got["row_id"][at],
+            }
+        )
+        con = self.con
+        con.register("hit_numbers", numbers)
+        frame: pd.DataFrame = con.execute(
+            """SELECT h.account, CAST(make_timestamp(h.t) AS TIMESTAMPTZ) AS time,
+              NULLIF(h.recipients_24h, -1) AS recipients_24h,
+              CAST(h.recipients_today_utc AS BIGINT) AS recipients_today_utc,
+              CAST(NULLIF(h.n_recipients, -1) AS INTEGER) AS n_recipients,
+              CASE WHEN h.next_us > -9223372036854775808
+                THEN CAST(make_timestamp(h.next_us) AS TIMESTAMPTZ) END AS next_send,
+              CASE WHEN row_number() OVER by_time = 1 THEN true
+                ELSE h.next_us IS DISTINCT FROM lag(h.next_us) OVER by_time END
+                AS first_in_pause,
+              l.code, l.enhanced, l.stage, l.category, l.text, l.source, l.line
+            FROM hit_numbers AS h JOIN (SELECT * FROM log WHERE hit) AS l ON l.row_id = h.row_id
+            WINDOW by_time AS (PARTITION BY h.account ORDER BY h.t, l.source, l.line)
+            ORDER BY h.account, h.t, l.source, l.line"""
+        ).fetchdf()
+        con.unregister("hit_numbers")
+        frame["account"] = frame["account"].astype(str)
+        return frame
 
 
 _EVENT_COLUMNS = ("acc_no", "t", "sent", "hit", "n", "n_null", "row_id", "rolling", "known")
