@@ -2,7 +2,10 @@
 
 1. One test send (connect, STARTTLS, AUTH LOGIN, one message, QUIT) to the simulator:
    the kit's staged `probe` against Python's `smtplib` doing the same transaction.
-2. Messages per second through the simulator with concurrent clients: the simulator
+2. The whole `outlook-kit probe` as a process (Python's start, the kit's imports, one test
+   send) to the simulator, against `python -c 'import smtplib'` and a whole smtplib send as
+   a process, in turns, medians.
+3. Messages per second through the simulator with concurrent clients: the simulator
    (with its Outlook rules: roster, cap counting, mailbox) against a bare aiosmtpd server
    doing STARTTLS, AUTH LOGIN and keeping the messages in a list.
 
@@ -15,10 +18,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import os
 import smtplib
 import socket
 import ssl
 import statistics
+import subprocess
+import sys
 import time
 from email.message import EmailMessage
 from typing import Any
@@ -169,10 +175,50 @@ def bench_throughput(rounds: int, clients: int, per: int) -> dict[str, float]:
     return {name: statistics.median(values) for name, values in rates.items()}
 
 
+SMTPLIB_SEND = """
+import os, smtplib, ssl, sys
+host, port, cafile, user = sys.argv[1:5]
+password = os.environ["OUTLOOK_KIT_PASSWORD"]  # as the kit takes it: never an argument
+with smtplib.SMTP(host, int(port), timeout=30) as smtp:
+    smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+    smtp.login(user, password)
+    smtp.sendmail(user, [user], "Subject: bench\\r\\n\\r\\nHello.\\r\\n")
+"""
+
+
+def bench_processes(starts: int) -> dict[str, float]:
+    """Medians (s) of whole processes, in turns: the kit's probe, a bare Python start with a
+    mail library, and a whole smtplib send."""
+    account = healthy_accounts(1)[0]
+    model = CapModel(new_account_cap=100_000, ceiling=100_000, mature_cap=100_000)
+    secret = account.app_passwords[0]
+    with Simulator(roster=[account], cap_model=model) as sim:
+        commands = {
+            "outlook-kit probe": [
+                sys.executable, "-m", "outlook_kit", "probe", "--user", account.address,
+                "--host", sim.host, "--port", str(sim.port), "--cafile", sim.ca_file,
+            ],
+            "import smtplib": [sys.executable, "-c", "import smtplib"],
+            "smtplib send": [
+                sys.executable, "-c", SMTPLIB_SEND, sim.host, str(sim.port), sim.ca_file,
+                account.address,
+            ],
+        }  # fmt: skip
+        env = {**os.environ, "OUTLOOK_KIT_PASSWORD": secret}
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(starts):
+            for name, command in commands.items():
+                began = time.perf_counter()
+                subprocess.run(command, env=env, check=True, capture_output=True)
+                times[name].append(time.perf_counter() - began)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30, help="single sends per side (30)")
     parser.add_argument("--load-rounds", type=int, default=5, help="throughput runs per side (5)")
+    parser.add_argument("--starts", type=int, default=15, help="whole processes of each (15)")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients (20)")
     parser.add_argument("--per-client", type=int, default=25, help="messages per client (25)")
     args = parser.parse_args()
@@ -182,6 +228,13 @@ def main() -> None:
     for name, value in single.items():
         print(f"  {name:<14} {value:8.2f}")
     print(f"  ratio kit probe / smtplib: {single['kit probe'] / single['smtplib']:.2f}")
+
+    whole = bench_processes(args.starts)
+    print(f"Whole processes, median of {args.starts} each, in turns (s):")
+    for name, value in whole.items():
+        print(f"  {name:<18} {value:7.3f}")
+    ratio = whole["outlook-kit probe"] / whole["import smtplib"]
+    print(f"  ratio probe / import smtplib: {ratio:.1f} (target: the probe under 0.3 s)")
 
     rates = bench_throughput(args.load_rounds, args.clients, args.per_client)
     print(
