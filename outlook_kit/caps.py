@@ -78,6 +78,10 @@ class CapModel:
 
     def caps_for_ages(self, ages_days: Sequence[float]) -> list[int]:
         """`cap_for_age` of many ages at once (vectorised; the same rule)."""
+        return [int(c) for c in self.caps_array(ages_days)]
+
+    def caps_array(self, ages_days: Any) -> Any:
+        """`caps_for_ages` as a numpy array (for a fleet's millions of account-days)."""
         import numpy as np
 
         ages = np.asarray(ages_days, dtype=float)
@@ -85,7 +89,7 @@ class CapModel:
             raise ValueError(f"account age cannot be negative ({np.nanmin(ages)} days)")
         grown = self.new_account_cap + self.growth_per_step * np.floor(ages / self.step_days)
         grown = np.where(ages >= self.mature_after_days, np.maximum(grown, self.mature_cap), grown)
-        return [int(c) for c in np.minimum(grown, self.ceiling)]
+        return np.minimum(grown, self.ceiling).astype(np.int64)
 
     def breakpoints(self, until_days: float) -> list[float]:
         """The ages (days) up to `until_days` where the cap changes, starting with 0."""
@@ -255,20 +259,31 @@ def infer_cap(
     ]  # fmt: skip
     if len(evidence) == 0:
         return pd.DataFrame([], columns=columns)
-    ev = evidence.assign(account=evidence["account"].astype(str)).sort_values(
+    accounts = evidence["account"]
+    if not isinstance(accounts.dtype, pd.CategoricalDtype):  # group and sort by codes
+        accounts = accounts.astype(str).astype("category")
+    ev = evidence.assign(account=accounts).sort_values(
         ["account", "time"], kind="stable", ignore_index=True
     )
-    first = ev.groupby("account", sort=False)["time"].transform("min")
+    first = ev.groupby("account", sort=False, observed=True)["time"].transform("min")
+    names = ev["account"].cat.categories.astype(str)
+    code_of_row = ev["account"].cat.codes.to_numpy()
     given = pd.to_datetime(pd.Series(dict(created or {}), dtype=object), utc=True)
-    born = ev["account"].map(given).astype(first.dtype).fillna(first) if len(given) else first
+    if len(given):  # each account's creation time, looked up once per account
+        per_account = given.reindex(names).to_numpy()
+        born = pd.Series(per_account[code_of_row], index=ev.index).astype(first.dtype)
+        born = born.fillna(first)
+    else:
+        born = first
     ages = np.maximum((ev["time"] - born).dt.total_seconds().to_numpy() / 86400.0, 0.0)
-    oldest = pd.Series(ages).groupby(ev["account"].to_numpy()).transform("max").to_numpy()
+    oldest = pd.Series(ages).groupby(code_of_row).transform("max").to_numpy()
     # each account's bands: its model's breakpoints up to its oldest age (a prefix of the
     # model's breakpoints up to the oldest age of all), found for all rows of a model at once
     band = np.zeros(len(ev), dtype=np.int64)
     start = np.zeros(len(ev))
     end = np.zeros(len(ev))
-    codes, chosen_models = pd.factorize(ev["account"].map(lambda a: models.get(a, default)))
+    model_codes, chosen_models = pd.factorize(pd.Series([models.get(a, default) for a in names]))
+    codes = model_codes[code_of_row]
     for code, chosen in enumerate(chosen_models):
         rows_of = codes == code
         edges = np.asarray(chosen.breakpoints(float(ages[rows_of].max())))
@@ -281,7 +296,7 @@ def infer_cap(
     ev["hit"] = (ev["kind"] == "hit").to_numpy()
     ev["accepted"] = (ev["kind"] == "accepted").to_numpy()
     keys = ["account", "band"]
-    summary = ev.groupby(keys, sort=True).agg(
+    summary = ev.groupby(keys, sort=True, observed=True).agg(
         band_start=("band_start", "first"),
         band_end=("band_end", "first"),
         accepted=("accepted", "sum"),
@@ -290,7 +305,9 @@ def infer_cap(
     rows: list[dict[str, Any]] = []
     quiet = summary[summary["hits"] == 0]  # no refusal at the cap: the cap is at least the most
     if len(quiet):
-        most = ev[ev["accepted"]].groupby(keys)[WINDOWS[0]].max().reindex(quiet.index)
+        most = (
+            ev[ev["accepted"]].groupby(keys, observed=True)[WINDOWS[0]].max().reindex(quiet.index)
+        )
         for (account, _), band_start, band_end, accepted, low in zip(
             quiet.index, quiet["band_start"], quiet["band_end"], quiet["accepted"], most,
             strict=True,
@@ -307,7 +324,7 @@ def infer_cap(
         hits, oks = busy["hit"].to_numpy(), busy["accepted"].to_numpy()
         k = busy["n_recipients"].to_numpy(dtype=float)
         counts = {w: busy[w].to_numpy(dtype=float) for w in WINDOWS}
-        for group, at in busy.groupby(keys, sort=True).indices.items():
+        for group, at in busy.groupby(keys, sort=True, observed=True).indices.items():
             account = group[0]  # type: ignore[index]
             first_row = at[0]
             lower = {w: counts[w][at][oks[at]] for w in WINDOWS}

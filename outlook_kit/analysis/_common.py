@@ -85,8 +85,9 @@ def age_days(times: pd.Series, created: pd.Series, accounts: pd.Series) -> pd.Se
 def model_caps(model: CapModel, ages: pd.Series) -> pd.Series:
     import pandas as pd
 
-    caps: list[Any] = model.caps_for_ages(ages.astype(float).tolist())
-    return pd.Series(caps, index=ages.index, dtype="Int64")
+    return pd.Series(model.caps_array(ages.astype(float).to_numpy()), index=ages.index).astype(
+        "Int64"
+    )
 
 
 def by_account(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:

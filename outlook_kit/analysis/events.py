@@ -153,11 +153,17 @@ def evidence_from(passes: Passes) -> pd.DataFrame:
             "midnight_utc": first["recipients_today_utc"],
         }
     )
-    frames = [f[columns] for f in (accepted, totals, refused) if len(f)]
+    frames = [
+        f[columns].assign(time=pd.to_datetime(f["time"], utc=True).astype("datetime64[us, UTC]"))
+        for f in (accepted, totals, refused)
+        if len(f)
+    ]  # one time dtype: frames of unlike dtypes would be concatenated as objects
     if not frames:
         return pd.DataFrame(columns=columns)
     out = pd.concat(frames, ignore_index=True)
-    out["time"] = pd.to_datetime(out["time"], utc=True)
+    # one categorical over pass 1's accounts: sorting and grouping by its codes, not by text
+    categories = passes.groups["account"].cat.categories
+    out["account"] = pd.Categorical(out["account"].astype(str), categories=categories)
     for name in ("n_recipients", "rolling_24h", "midnight_utc"):
         out[name] = out[name].astype("int64")
     result: pd.DataFrame = out.sort_values(["account", "time"], ignore_index=True)
