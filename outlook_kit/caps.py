@@ -228,7 +228,7 @@ def infer_cap(
     evidence: pd.DataFrame,
     *,
     model: CapModel | Mapping[str, CapModel] | None = None,
-    created: Mapping[str, Any] | None = None,
+    created: Mapping[str, Any] | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Cap estimates per account and age band from the log's own evidence.
 
@@ -240,7 +240,8 @@ def infer_cap(
             `outlook_kit.analysis.cap_evidence` builds it.
         model: where the age bands break (the cap model's steps), or account -> its model;
             `CapModel()` by default (and for an account the mapping does not name).
-        created: account -> creation time (or date); the first send when missing.
+        created: account -> creation time (or date), or a Series of UTC times by account;
+            the first send when missing.
 
     Returns:
         One row per account and band: account, band_start, band_end (ages in days), low,
@@ -262,13 +263,25 @@ def infer_cap(
     accounts = evidence["account"]
     if not isinstance(accounts.dtype, pd.CategoricalDtype):  # group and sort by codes
         accounts = accounts.astype(str).astype("category")
-    ev = evidence.assign(account=accounts).sort_values(
-        ["account", "time"], kind="stable", ignore_index=True
+    ev = evidence.assign(account=accounts).reset_index(drop=True)
+    codes_in = ev["account"].cat.codes.to_numpy()
+    times_in = ev["time"].to_numpy()
+    ordered = len(ev) < 2 or bool(
+        (
+            (codes_in[1:] > codes_in[:-1])
+            | ((codes_in[1:] == codes_in[:-1]) & (times_in[1:] >= times_in[:-1]))
+        ).all()
     )
+    if not ordered:  # (`cap_evidence` gives them in this order already)
+        ev = ev.sort_values(["account", "time"], kind="stable", ignore_index=True)
     first = ev.groupby("account", sort=False, observed=True)["time"].transform("min")
     names = ev["account"].cat.categories.astype(str)
     code_of_row = ev["account"].cat.codes.to_numpy()
-    given = pd.to_datetime(pd.Series(dict(created or {}), dtype=object), utc=True)
+    given = (
+        created  # a Series of times already (the analysis's creation times)
+        if isinstance(created, pd.Series)
+        else pd.to_datetime(pd.Series(dict(created or {}), dtype=object), utc=True)
+    )
     if len(given):  # each account's creation time, looked up once per account
         per_account = given.reindex(names).to_numpy()
         born = pd.Series(per_account[code_of_row], index=ev.index).astype(first.dtype)
@@ -303,22 +316,33 @@ def infer_cap(
         hits=("hit", "sum"),
     )
     rows: list[dict[str, Any]] = []
+    parts: list[pd.DataFrame] = []
     quiet = summary[summary["hits"] == 0]  # no refusal at the cap: the cap is at least the most
-    if len(quiet):
+    if len(quiet):  # column by column: a fleet of small accounts has one such band each
         most = (
             ev[ev["accepted"]].groupby(keys, observed=True)[WINDOWS[0]].max().reindex(quiet.index)
         )
-        for (account, _), band_start, band_end, accepted, low in zip(
-            quiet.index, quiet["band_start"], quiet["band_end"], quiet["accepted"], most,
-            strict=True,
-        ):  # fmt: skip
-            estimate = CapEstimate(
-                account=account, band_start=float(band_start), band_end=float(band_end),
-                low=None if low != low else int(low), high=None, value=None,
-                window=UNDETERMINED, contradictions=tuple((w, 0) for w in WINDOWS),
-                accepted=int(accepted), hits=0,
-            )  # fmt: skip
-            rows.append(_row(estimate))
+        lows = [None if low != low else int(low) for low in most.tolist()]
+        names_of = [str(a) for a in quiet.index.get_level_values(0)]
+        nothing = tuple((w, 0) for w in WINDOWS)
+        starts, ends = quiet["band_start"].tolist(), quiet["band_end"].tolist()
+        accepted_counts = quiet["accepted"].tolist()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "account": names_of, "band_start": starts, "band_end": ends, "low": lows,
+                    "high": None, "value": None, "window": UNDETERMINED,
+                    "contradictions_rolling_24h": 0, "contradictions_midnight_utc": 0,
+                    "accepted": accepted_counts, "hits": 0,
+                    "estimate": [
+                        CapEstimate(a, float(s0), float(e0), low, None, None, UNDETERMINED,
+                                    nothing, int(c), 0)
+                        for a, s0, e0, low, c in zip(names_of, starts, ends, lows, accepted_counts,
+                                                     strict=True)
+                    ],
+                }
+            )
+        )  # fmt: skip
     busy = ev[ev.set_index(keys).index.isin(summary.index[summary["hits"] > 0])]
     if len(busy):  # refusals at the cap: the fewest contradictions, band by band
         hits, oks = busy["hit"].to_numpy(), busy["accepted"].to_numpy()
@@ -331,8 +355,13 @@ def infer_cap(
             upper = {w: counts[w][at][hits[at]] + k[at][hits[at]] - 1 for w in WINDOWS}
             bounds = float(start[busy.index[first_row]]), float(end[busy.index[first_row]])
             rows.append(_estimate(str(account), *bounds, lower, upper))
-    frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values(["account", "band_start"], ignore_index=True)
+    parts.append(pd.DataFrame(rows, columns=columns))
+    frame = (
+        pd.concat([p for p in parts if len(p)], ignore_index=True)
+        if any(len(p) for p in parts)
+        else pd.DataFrame([], columns=columns)
+    )
+    return frame[columns].sort_values(["account", "band_start"], ignore_index=True)
 
 
 def _row(estimate: CapEstimate) -> dict[str, Any]:

@@ -248,7 +248,7 @@ def analyze(
     pauses = pauses_from(passes)
     evidence = evidence_from(passes)
     born = {str(k): v for k, v in passes.born.items()}
-    estimates = infer_cap(evidence, model=models, created=born)
+    estimates = infer_cap(evidence, model=models, created=passes.born)
     room = headroom_from(passes, now=now, estimates=estimates)
     fleet = fleet_ranking(daily)
     report = log.report if isinstance(log, SendLog) else None
