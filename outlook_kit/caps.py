@@ -265,7 +265,7 @@ def infer_cap(
         accounts = accounts.astype(str).astype("category")
     ev = evidence.assign(account=accounts).reset_index(drop=True)
     codes_in = ev["account"].cat.codes.to_numpy()
-    times_in = ev["time"].to_numpy()
+    times_in = ev["time"].to_numpy(dtype="datetime64[us]")  # not Timestamp objects
     ordered = len(ev) < 2 or bool(
         (
             (codes_in[1:] > codes_in[:-1])
@@ -283,9 +283,10 @@ def infer_cap(
         else pd.to_datetime(pd.Series(dict(created or {}), dtype=object), utc=True)
     )
     if len(given):  # each account's creation time, looked up once per account
-        per_account = given.reindex(names).to_numpy()
-        born = pd.Series(per_account[code_of_row], index=ev.index).astype(first.dtype)
-        born = born.fillna(first)
+        known = pd.Series(given.to_numpy(dtype="datetime64[us]"), index=given.index.astype(str))
+        per_account = known.reindex(names).to_numpy()  # naive UTC microseconds: no objects
+        born = pd.Series(per_account[code_of_row], index=ev.index).dt.tz_localize("UTC")
+        born = born.dt.tz_convert(first.dt.tz).dt.as_unit(first.dt.unit).fillna(first)
     else:
         born = first
     ages = np.maximum((ev["time"] - born).dt.total_seconds().to_numpy() / 86400.0, 0.0)

@@ -154,7 +154,9 @@ def evidence_from(passes: Passes) -> pd.DataFrame:
         }
     )
     frames = [
-        f[columns].assign(time=pd.to_datetime(f["time"], utc=True).astype("datetime64[us, UTC]"))
+        f[columns].assign(
+            time=pd.to_datetime(f["time"], utc=True).dt.tz_convert("UTC").dt.as_unit("us")
+        )
         for f in (accepted, totals, refused)
         if len(f)
     ]  # one time dtype: frames of unlike dtypes would be concatenated as objects
