@@ -503,16 +503,7 @@ class Passes:
                 ), paired AS (  -- each hit and the first accepted send after it
                   SELECT h.*, s.next_send FROM hits AS h ASOF LEFT JOIN sends AS s
                     ON h.account = s.account AND h.time < s.next_send
-                )
-                SELECT p.account, p.time, p.recipients_24h, p.recipients_today_utc,
-                  p.n_recipients, p.next_send,
-                  CASE WHEN row_number() OVER by_time = 1 THEN true
-                    ELSE p.next_send IS DISTINCT FROM lag(p.next_send) OVER by_time END
-                    AS first_in_pause,
-                  l.code, l.enhanced, l.stage, l.category, l.text, l.source, l.line
-                FROM paired AS p JOIN (SELECT * FROM log WHERE hit) AS l ON l.row_id = p.row_id
-                WINDOW by_time AS (PARTITION BY p.account ORDER BY p.time, l.source, l.line)
-                ORDER BY p.account, p.time, l.source, l.line"""
+                ){_WITH_REPLIES}"""
             ).fetchdf()
             self._hits["account"] = self._hits["account"].astype(str)
         return self._hits
@@ -562,24 +553,33 @@ class Passes:
         con = self.con
         con.register("hit_numbers", numbers)
         frame: pd.DataFrame = con.execute(
-            """SELECT h.account, CAST(make_timestamp(h.t) AS TIMESTAMPTZ) AS time,
-              NULLIF(h.recipients_24h, -1) AS recipients_24h,
-              CAST(h.recipients_today_utc AS BIGINT) AS recipients_today_utc,
-              CAST(NULLIF(h.n_recipients, -1) AS INTEGER) AS n_recipients,
-              CASE WHEN h.next_us > -9223372036854775808
-                THEN CAST(make_timestamp(h.next_us) AS TIMESTAMPTZ) END AS next_send,
-              CASE WHEN row_number() OVER by_time = 1 THEN true
-                ELSE h.next_us IS DISTINCT FROM lag(h.next_us) OVER by_time END
-                AS first_in_pause,
-              l.code, l.enhanced, l.stage, l.category, l.text, l.source, l.line
-            FROM hit_numbers AS h JOIN (SELECT * FROM log WHERE hit) AS l ON l.row_id = h.row_id
-            WINDOW by_time AS (PARTITION BY h.account ORDER BY h.t, l.source, l.line)
-            ORDER BY h.account, h.t, l.source, l.line"""
+            f"""WITH paired AS (
+              SELECT h.account, CAST(make_timestamp(h.t) AS TIMESTAMPTZ) AS time,
+                NULLIF(h.recipients_24h, -1) AS recipients_24h,
+                CAST(h.recipients_today_utc AS BIGINT) AS recipients_today_utc,
+                CAST(NULLIF(h.n_recipients, -1) AS INTEGER) AS n_recipients,
+                CASE WHEN h.next_us > -9223372036854775808
+                  THEN CAST(make_timestamp(h.next_us) AS TIMESTAMPTZ) END AS next_send,
+                h.row_id
+              FROM hit_numbers AS h
+            ){_WITH_REPLIES}"""
         ).fetchdf()
         con.unregister("hit_numbers")
         frame["account"] = frame["account"].astype(str)
         return frame
 
+
+_WITH_REPLIES = """
+SELECT p.account, p.time, p.recipients_24h, p.recipients_today_utc, p.n_recipients,
+  p.next_send,
+  CASE WHEN row_number() OVER by_time = 1 THEN true
+    ELSE p.next_send IS DISTINCT FROM lag(p.next_send) OVER by_time END AS first_in_pause,
+  l.code, l.enhanced, l.stage, l.category, l.text, l.source, l.line
+FROM paired AS p JOIN (SELECT * FROM log WHERE hit) AS l ON l.row_id = p.row_id
+WINDOW by_time AS (PARTITION BY p.account ORDER BY p.time, l.source, l.line)
+ORDER BY p.account, p.time, l.source, l.line"""
+"""After a relation `paired` of hits (account, time, the counts, next_send, row_id): each
+hit with its reply from the log, and whether it is the first of its pause."""
 
 _EVENT_COLUMNS = ("acc_no", "t", "sent", "hit", "n", "n_null", "row_id", "rolling", "known")
 _OFFSET = 1 << 31
