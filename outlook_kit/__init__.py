@@ -6,6 +6,8 @@ module on first use (PEP 562), so `outlook-kit diagnose` or `probe` never pays f
 DuckDB, the simulator or MSAL.
 """
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -305,3 +307,18 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted([*globals(), *_WHERE])
+
+
+class _Package(types.ModuleType):
+    """The package module: importing a submodule never hides the public name it shares
+    (`outlook_kit.probe`, the function, and the module `outlook_kit.probe` behind it: the
+    import system would set the module as the package's attribute once anything imports it,
+    and `from outlook_kit import probe` would then give the module)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _WHERE:
+            return  # the submodule stays in sys.modules; the attribute is the public name
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
