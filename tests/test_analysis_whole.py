@@ -82,3 +82,17 @@ def test_the_analysis_agrees_with_bare_sql_rolling_maximum_included(
     }
     assert mine == bare(path)
     assert sum(len(a.cap_hits) for a in result.accounts) > 100  # refusals at the cap were read
+
+
+def test_an_accounts_hits_read_as_hits_and_write_the_same_json(tmp_path: Path) -> None:
+    path = tmp_path / "fleet.csv"
+    write_log(path, rows=5_000, accounts=3)
+    result = analyze(load_send_log(path))
+    hits = max((a.cap_hits for a in result.accounts), key=len)
+    assert len(hits) > 10
+    made = list(hits)  # each Hit made when read
+    assert made[0] == hits[0] and made[-1] == hits[-1] and list(hits[-3:]) == made[-3:]
+    assert all(made[i].at <= made[i + 1].at for i in range(len(made) - 1))
+    assert hits.to_dicts() == [h.to_dict() for h in made]  # what --json prints
+    with pytest.raises(IndexError):
+        hits[len(hits)]

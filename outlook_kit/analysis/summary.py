@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from ..caps import OUTLOOK_COM, CapEstimate, CapModel, account_windows, infer_cap
 from ..sendlog.load import SendLog
@@ -40,6 +40,65 @@ class Hit:
         }
 
 
+class Hits(Sequence[Hit]):
+    """An account's cap hits, held as columns: a `Hit` is made when one is read, so an
+    account refused millions of times pays no object per refusal up front."""
+
+    __slots__ = ("_columns", "_start", "_stop")
+
+    def __init__(self, columns: Mapping[str, Any], start: int = 0, stop: int | None = None):
+        self._columns = columns  # time (datetime64[us], UTC), iso, recipients_24h, code, ...
+        self._start = start
+        self._stop = len(columns["iso"]) if stop is None else stop
+
+    def __len__(self) -> int:
+        return self._stop - self._start
+
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Hit, ...]: ...
+    def __getitem__(self, index: int | slice) -> Hit | tuple[Hit, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("hit index out of range")
+        row = self._start + index
+        c = self._columns
+        return Hit(
+            at=datetime.fromisoformat(c["iso"][row].replace("Z", "+00:00")),
+            recipients_24h=c["recipients_24h"][row],
+            code=c["code"][row],
+            enhanced=c["enhanced"][row],
+            category=c["category"][row],
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"Hits({len(self)} refusals at the cap)"
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        """`[hit.to_dict() for hit in self]`, without making the hits."""
+        c, rows = self._columns, range(self._start, self._stop)
+        return [
+            {
+                "at": c["iso"][i],
+                "recipients_24h": c["recipients_24h"][i],
+                "code": c["code"][i],
+                "enhanced": c["enhanced"][i],
+                "category": c["category"][i],
+            }
+            for i in rows
+        ]
+
+
 @dataclass(frozen=True)
 class Pause:
     """From a cap hit to the next accepted send."""
@@ -70,7 +129,7 @@ class AccountSummary:
     max_daily_recipients: int
     max_rolling_24h_recipients: int | None  # None: no day came near the cap (see bound)
     rolling_24h_bound: int
-    cap_hits: tuple[Hit, ...]
+    cap_hits: Sequence[Hit]
     pauses: tuple[Pause, ...]
     inferred_cap: CapEstimate | None
     cap_now: int
@@ -91,7 +150,11 @@ class AccountSummary:
             "busiest_day": self.busiest_day.isoformat() if self.busiest_day else None,
             "max_daily_recipients": self.max_daily_recipients,
             "max_rolling_24h_recipients": self.max_rolling_24h_recipients,
-            "cap_hits": [h.to_dict() for h in self.cap_hits],
+            "cap_hits": (
+                self.cap_hits.to_dicts()
+                if isinstance(self.cap_hits, Hits)
+                else [h.to_dict() for h in self.cap_hits]
+            ),
             "pauses": [p.to_dict() for p in self.pauses],
             "inferred_cap": self.inferred_cap.to_dict() if self.inferred_cap else None,
             "cap_now": self.cap_now,
@@ -312,7 +375,7 @@ def _summaries(
     per["busiest"] = busiest.reindex(per.index)
     per["bound_left"] = per["bound_left"].fillna(0)
     names = per.index.tolist()
-    hits_of = _grouped(_hits(hits), hits)
+    hits_of = _hits(hits)
     pauses_of = _grouped(_pauses(pauses), pauses)
     windows = account_windows(estimates)
     last_band: dict[Any, Any] = (
@@ -386,22 +449,39 @@ def _grouped(items: list[Any], frame: pd.DataFrame) -> dict[str, tuple[Any, ...]
     return {str(account): tuple(items[i] for i in rows) for account, rows in groups.items()}
 
 
-def _hits(rows: pd.DataFrame) -> list[Hit]:
-    """Every hit, built column by column (an account may have many)."""
+def _hits(rows: pd.DataFrame) -> dict[str, Hits]:
+    """Each account's hits (the frame holds them by account, in time order), as columns."""
+    import numpy as np
+
     if rows is None or rows.empty:
-        return []
-    columns = zip(
-        _datetimes(rows["time"]),
-        _values(rows["recipients_24h"], int),
-        _values(rows["code"], int),
-        _values(rows["enhanced"], str),
-        _values(rows["category"], str),
-        strict=True,
-    )
-    return [
-        Hit(at=at, recipients_24h=n, code=code, enhanced=enhanced, category=category)
-        for at, n, code, enhanced, category in columns
-    ]
+        return {}
+    columns = {
+        "iso": _iso_column(rows["time"]),
+        "recipients_24h": _values(rows["recipients_24h"], int),
+        "code": _values(rows["code"], int),
+        "enhanced": _values(rows["enhanced"], str),
+        "category": _values(rows["category"], str),
+    }
+    accounts = rows["account"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.concatenate(([True], accounts[1:] != accounts[:-1])))
+    stops = np.append(starts[1:], len(accounts))
+    return {
+        str(accounts[a]): Hits(columns, int(a), int(b)) for a, b in zip(starts, stops, strict=True)
+    }
+
+
+def _iso_column(times: pd.Series) -> list[str]:
+    """Times as `_iso` writes them (`2026-01-05T09:00:00Z`, microseconds only when there are
+    any), for a whole column at once."""
+    import numpy as np
+    import pandas as pd
+
+    stamps = pd.to_datetime(times, utc=True).to_numpy(dtype="datetime64[us]")
+    seconds = np.datetime_as_string(stamps, unit="s")
+    micros = stamps.astype(np.int64) % 1_000_000
+    fraction = np.char.add(".", np.char.zfill(micros.astype(str), 6))
+    text = np.where(micros != 0, np.char.add(seconds, fraction), seconds)
+    return [f"{t}Z" for t in text.tolist()]
 
 
 def _pauses(rows: pd.DataFrame) -> list[Pause]:
