@@ -13,6 +13,7 @@ import ipywidgets as w
 
 from ..accounts import Credentials, SecretKind, settings_for, validate_address
 from ..errors import AddressError, UsageError
+from ..secret import Secret
 from ._ui import Shown, esc
 
 _WIDE = w.Layout(width="34em")
@@ -72,6 +73,7 @@ class CredentialsForm(Shown):
         )
         self.address_note = w.HTML()
         self.password_note = w.HTML()
+        self._held: Secret | None = None  # the secret taken out of its box, until it is sent
         self.from_note = w.HTML()
         self.to_note = w.HTML()
         for field in (self.address, self.from_addr, self.to):
@@ -144,11 +146,31 @@ class CredentialsForm(Shown):
     def _kind_changed(self, change: dict[str, Any]) -> None:
         kind = SecretKind(change["new"])
         self.password.description = _SECRET_LABELS.get(kind, "Password")
-        self.password.placeholder = (
-            "paste the App Password from step 3"
-            if kind is SecretKind.APP_PASSWORD
-            else "your sign-in password (Outlook will refuse it: that is the lesson)"
-        )
+        self._placeholder()
+
+    def _placeholder(self) -> None:
+        kind = SecretKind(self.secret_kind.value)
+        if self._held is not None:
+            self.password.placeholder = (
+                "held in memory (not shown, not saved): paste again only to change it"
+            )
+        elif kind is SecretKind.APP_PASSWORD:
+            self.password.placeholder = "paste the App Password from step 3"
+        else:
+            self.password.placeholder = (
+                "your sign-in password (Outlook will refuse it: that is the lesson)"
+            )
+
+    def hold_secret(self) -> None:
+        """Take the secret out of its box at once, whatever the rest of the form says: a
+        notebook saved with widget state never holds it. It is kept in memory as a `Secret`
+        until a send uses it, so a typo elsewhere need not be pasted again."""
+        value = self.password.value
+        if value:
+            self.password.value = ""
+            self._held = Secret(value)
+            self._placeholder()
+        del value
 
     # --- reading the form -------------------------------------------------------------------
 
@@ -166,24 +188,24 @@ class CredentialsForm(Shown):
         return user, sender, to
 
     def take_credentials(self) -> Credentials:
-        """The credentials, with the secret read from its box; the box is cleared at once.
+        """The credentials, with the secret taken from its box (cleared at once) or held
+        from an earlier click.
 
-        Called at the moment of sending. The addresses are checked first, so a typo there
-        leaves the App Password in its box to send again.
+        Called at the moment of sending. A mistake in the addresses raises with the secret
+        held, not in its box, so the user fixes the address and clicks again.
         """
+        self.hold_secret()
         user, _sender, _to = self.addresses()
-        value = self.password.value
-        self.password.value = ""
-        try:
-            if not value.strip():
-                what = _SECRET_LABELS[SecretKind(self.secret_kind.value)]
-                raise UsageError(f"the {what} box is empty: paste it, then click Send test")
-            if self.secret_kind.value == SecretKind.PASSWORD:
-                credentials = Credentials.password(user, value)
-            else:
-                credentials = Credentials.app_password(user, value)
-        finally:
-            del value
+        held = self._held
+        if held is None or not held.reveal().strip():
+            what = _SECRET_LABELS[SecretKind(self.secret_kind.value)]
+            raise UsageError(f"the {what} box is empty: paste it, then click Send test")
+        if self.secret_kind.value == SecretKind.PASSWORD:
+            credentials = Credentials.password(user, held.reveal())
+        else:
+            credentials = Credentials.app_password(user, held.reveal())
+        self._held = None  # the credentials hold it now, for this send only
+        self._placeholder()
         self.password_note.value = (
             _note("warn", " ".join(credentials.hints)) if credentials.hints else ""
         )

@@ -149,6 +149,7 @@ class SendTest(Shown):
         self.last_diagnosis = None
         self.last_arrived = None
         self.stage_events = []
+        self.form.hold_secret()  # first: whatever fails next, the box no longer holds it
         try:
             user, sender, to = self.form.addresses()
             settings = self.target.settings(user)
