@@ -1,8 +1,9 @@
 """The command line: one module per subcommand, each a thin front over the package.
 
 `outlook-kit simulate` (simulate.py), `outlook-kit probe` (probe.py), `outlook-kit analyze`
-(analyze.py). Secrets are never taken as arguments: a flag that looks like one is refused
-before argparse could echo it.
+(analyze.py), `outlook-kit diagnose` (diagnose.py), `outlook-kit scan` (scan.py). Secrets
+are never taken as arguments: a flag that looks like one is refused before argparse could
+echo it.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from . import analyze, diagnose, probe, simulate
+from . import analyze, diagnose, probe, scan, simulate
 from .probe import EXIT_CODES, EXIT_USAGE, PASSWORD_ENV
 from .words import for_cli
 
@@ -33,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for command in (simulate, probe, diagnose, analyze):
+    for command in (simulate, probe, diagnose, analyze, scan):
         command.register(sub)
     return parser
 
