@@ -24,7 +24,9 @@ $(STAMP_TEST): pyproject.toml | $(BIN)/python
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 
 lab: $(STAMP_RUN)
-	cd notebooks && ../$(BIN)/jupyter lab $(LAB_FLAGS) 01_set_up_outlook_smtp.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab $(LAB_FLAGS) \
+	  --ContentsManager.pre_save_hook=outlook_kit.notebook.scrub_before_save \
+	  01_set_up_outlook_smtp.ipynb
 
 # The web app: the setup wizard, the troubleshooter and the log analysis, served by Voila on
 # this machine only, code hidden, errors in the page in plain words (never tracebacks).

@@ -16,7 +16,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["drop_widget_state", "inject_parameters", "problems", "save_clean", "strip_for_commit"]
+__all__ = [
+    "drop_widget_state",
+    "inject_parameters",
+    "problems",
+    "save_clean",
+    "scrub_before_save",
+    "strip_for_commit",
+]
 
 INJECTED_TAG = "injected-parameters"
 PARAMETERS_TAG = "parameters"
@@ -25,6 +32,45 @@ _RUN_METADATA = ("execution", "scrolled", "collapsed", "jupyter")
 
 def _nbformat() -> Any:
     return importlib.import_module("nbformat")
+
+
+PRE_SAVE_HOOK = "outlook_kit.notebook.scrub_before_save"
+"""What `make lab` passes as `--ContentsManager.pre_save_hook`."""
+REMOVED = "[outlook-kit: an output that held a secret's AUTH form was not saved]\n"
+
+
+def scrub_before_save(model: dict[str, Any], **_: Any) -> None:
+    """JupyterLab's pre-save hook: a notebook is written without any Password widget's value
+    (JupyterLab's "save widget state" would keep it) and without outputs that hold a secret's
+    AUTH form (`scan`), whatever the user saves. Other files are left as they are."""
+    if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
+        return
+    from .scan import WIDGET_STATE, secret_kinds
+
+    nb = model["content"]
+    state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for widget in state.values():
+        values = widget.get("state", {})
+        if widget.get("model_name") == "PasswordModel" and values.get("value"):
+            values["value"] = ""
+    for cell in nb.get("cells", []):
+        outputs = cell.get("outputs")
+        if not outputs:
+            continue
+        cell["outputs"] = [
+            {"output_type": "stream", "name": "stderr", "text": REMOVED}
+            if any(secret_kinds(text) for text in _output_texts(output))
+            else output
+            for output in outputs
+        ]
+
+
+def _output_texts(output: dict[str, Any]) -> list[str]:
+    def text(value: Any) -> str:
+        return "".join(value) if isinstance(value, list) else str(value)
+
+    texts = [text(output.get("text", "")), text(output.get("traceback", ""))]
+    return texts + [text(v) for v in (output.get("data") or {}).values()]
 
 
 def drop_widget_state(nb: Any) -> Any:

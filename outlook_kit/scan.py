@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+"""Where a notebook keeps its saved widget state (`metadata.widgets`)."""
 _B64 = r"[A-Za-z0-9+/]{8,}={0,2}"
 _AUTH_INLINE = re.compile(rf"\bAUTH\s+(?P<mech>PLAIN|XOAUTH2|LOGIN)\s+(?P<blob>{_B64})", re.I)
 _LOGIN_STEP = re.compile(rf"(?m)^\s*(?:C:|>>>|send:)?\s*['\"]?(?P<blob>{_B64})['\"]?\s*$")
@@ -41,6 +42,11 @@ def _decoded(blob: str) -> str | None:
         return base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
+
+
+def secret_kinds(text: str) -> list[str]:
+    """The kinds of secret a text holds (empty: none)."""
+    return list(dict.fromkeys(_in_text(text)))
 
 
 def _in_text(text: str) -> Iterator[str]:
@@ -77,7 +83,7 @@ def scan_notebook(path: Path) -> list[Finding]:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         return [Finding(label, "the file", f"not a notebook that can be read ({exc})")]
     found: list[Finding] = []
-    state = notebook.get("metadata", {}).get("widgets", {}).get(_WIDGET_STATE, {})
+    state = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {})
     for model_id, model in (state.get("state") or {}).items():
         values = model.get("state", {})
         if model.get("model_name") == "PasswordModel" and values.get("value"):
