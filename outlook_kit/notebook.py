@@ -45,7 +45,7 @@ def scrub_before_save(model: dict[str, Any], **_: Any) -> None:
     AUTH form (`scan`), whatever the user saves. Other files are left as they are."""
     if model.get("type") != "notebook" or not isinstance(model.get("content"), dict):
         return
-    from .scan import WIDGET_STATE, secret_kinds
+    from .scan import WIDGET_STATE, output_texts, secret_kinds
 
     nb = model["content"]
     state = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
@@ -59,18 +59,10 @@ def scrub_before_save(model: dict[str, Any], **_: Any) -> None:
             continue
         cell["outputs"] = [
             {"output_type": "stream", "name": "stderr", "text": REMOVED}
-            if any(secret_kinds(text) for text in _output_texts(output))
+            if any(secret_kinds(text) for text in output_texts(output))
             else output
             for output in outputs
         ]
-
-
-def _output_texts(output: dict[str, Any]) -> list[str]:
-    def text(value: Any) -> str:
-        return "".join(value) if isinstance(value, list) else str(value)
-
-    texts = [text(output.get("text", "")), text(output.get("traceback", ""))]
-    return texts + [text(v) for v in (output.get("data") or {}).values()]
 
 
 def drop_widget_state(nb: Any) -> Any:

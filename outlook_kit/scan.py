@@ -75,6 +75,12 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def output_texts(output: dict[str, Any]) -> list[str]:
+    """The texts of one cell output: its stream text, each of its data forms, its traceback."""
+    texts = [_text(output.get("text", "")), _text(output.get("traceback", ""))]
+    return texts + [_text(v) for v in (output.get("data") or {}).values()]
+
+
 def scan_notebook(path: Path) -> list[Finding]:
     """Every saved secret in one .ipynb file."""
     label = str(path)
@@ -99,9 +105,7 @@ def scan_notebook(path: Path) -> list[Finding]:
         for kind in dict.fromkeys(_in_text(_text(cell.get("source", "")))):
             found.append(Finding(label, f"cell {number} source", kind))
         for output in cell.get("outputs", []):
-            texts = [_text(output.get("text", ""))]
-            texts += [_text(v) for v in (output.get("data") or {}).values()]
-            texts += [_text(output.get("traceback", ""))]
+            texts = output_texts(output)
             for kind in dict.fromkeys(k for t in texts for k in _in_text(t)):
                 found.append(Finding(label, f"cell {number} output", kind))
     return found
