@@ -276,6 +276,27 @@ def test_every_notebook_runs_and_nothing_it_saved_or_wrote_holds_a_secret(
     assert scanned >= len(executed) + 2  # the executed notebooks, the send log, the bundle...
 
 
+def test_saved_with_widget_state_as_nbclient_keeps_it_no_notebook_holds_the_canary(
+    executed: dict[str, tuple[Any, dict[str, Any], Path]], tmp_path: Path
+) -> None:
+    """The App Password left its widget at the click, so even the widget state nbclient
+    stores (its default, as JupyterLab's "save widget state") holds no form of it, and
+    `outlook-kit scan` finds nothing."""
+    from outlook_kit.scan import scan
+
+    needles = leak_needles()
+    saved = []
+    for name, (nb, _result, _out) in executed.items():
+        path = tmp_path / f"{name}.with-state.ipynb"
+        nbformat.write(nb, path)
+        saved.append(path)
+        assert not leaks_in(path.read_bytes(), needles), name
+    state = json.loads(saved[0].read_text())["metadata"]["widgets"]  # notebook 01's
+    models = state["application/vnd.jupyter.widget-state+json"]["state"].values()
+    assert any(m.get("model_name") == "PasswordModel" for m in models)  # the box was saved
+    assert scan(saved) == []
+
+
 def test_notebook_01_sends_with_the_typed_app_password_and_the_stages_ticked_live(
     executed: dict[str, tuple[Any, dict[str, Any], Path]],
 ) -> None:
