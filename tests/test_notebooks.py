@@ -62,7 +62,18 @@ RUNS: dict[str, tuple[dict[str, Any], str]] = {
         {"DRY_RUN": True},
         "{k: f.last_check.passed for k, f in lab.forms.items()}",
     ),
-    "app": ({}, "{'tabs': len(_.tabs.children) if hasattr(_, 'tabs') else 0}"),
+    # the app: the canary typed into its Password box with a typo in the address, Send
+    # clicked (the box must be empty at once, the canary held), then the address fixed and
+    # Send clicked again; the value comes from the environment, never a cell's source
+    "app": (
+        {},
+        "{'tabs': len(_.tabs.children) if hasattr(_, 'tabs') else 0, "
+        "'typed': (lambda a: [setattr(a.wizard.form.address, 'value', 'healthy@@outlook.com'), "
+        f"setattr(a.wizard.form.password, 'value', __import__('os').environ['{CANARY_ENV}']), "
+        "a.wizard.send.button.click(), a.wizard.form.password.value == '', "
+        "setattr(a.wizard.form.address, 'value', 'healthy@outlook.com'), "
+        "a.wizard.send.button.click(), a.wizard.send.last_report is not None][3::3])(_)}",
+    ),
 }
 
 
@@ -294,6 +305,7 @@ def test_saved_with_widget_state_as_nbclient_keeps_it_no_notebook_holds_the_cana
     state = json.loads(saved[0].read_text())["metadata"]["widgets"]  # notebook 01's
     models = state["application/vnd.jupyter.widget-state+json"]["state"].values()
     assert any(m.get("model_name") == "PasswordModel" for m in models)  # the box was saved
+    assert executed["app"][1]["typed"] == [True, True]  # emptied at the typo's click; sent
     assert scan(saved) == []
 
 
@@ -351,4 +363,4 @@ def test_notebook_04_dry_run_finds_every_exercise_broken(
 def test_the_app_notebook_builds_the_three_tabs(
     executed: dict[str, tuple[Any, dict[str, Any], Path]],
 ) -> None:
-    assert executed["app"][1] == {"tabs": 3}
+    assert executed["app"][1]["tabs"] == 3
