@@ -20,7 +20,7 @@ OFFICE365_HOST = "smtp.office365.com"
 SUBMISSION_PORT = 587
 MICROSOFT_HOSTS = frozenset({OUTLOOK_HOST, OFFICE365_HOST, "smtp.live.com", "smtp.outlook.com"})
 
-_PERSONAL_RE = re.compile(
+PERSONAL_DOMAIN = re.compile(
     r"^(?:(?:outlook|hotmail|live)\.(?:com|[a-z]{2}|(?:co|com)\.[a-z]{2})"
     r"|msn\.com|passport\.com|windowslive\.com)$"
 )
@@ -115,7 +115,7 @@ def _local_address(address: str) -> str | None:
 def provider_of(address: str) -> Provider:
     """Whether the address's domain is a personal Microsoft domain, maybe Microsoft 365, or not."""
     domain = validate_address(address).rsplit("@", 1)[1].lower()
-    if _PERSONAL_RE.match(domain):
+    if PERSONAL_DOMAIN.match(domain):
         return Provider.PERSONAL
     if _NOT_MICROSOFT_RE.match(domain):
         return Provider.NOT_MICROSOFT

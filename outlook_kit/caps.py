@@ -404,15 +404,6 @@ def account_windows(estimates: pd.DataFrame) -> dict[str, str]:
     return dict(zip(sums.index.astype(str), window.tolist(), strict=True))
 
 
-def _created(created: Mapping[str, Any] | None, account: str, first: Any) -> Any:
-    import pandas as pd
-
-    if created and account in created:
-        value = pd.Timestamp(created[account])
-        return value.tz_localize("UTC") if value.tzinfo is None else value.tz_convert("UTC")
-    return first
-
-
 def _estimate(
     account: str, start: float, end: float, lower: dict[str, Any], upper: dict[str, Any]
 ) -> dict[str, Any]:

@@ -64,9 +64,8 @@ def _in_text(text: str) -> Iterator[str]:
         answers = [m["blob"] for m in _LOGIN_STEP.finditer(text) if _decoded(m["blob"])]
         if len(answers) >= 2:  # the user's and the secret's base64 lines after 334 prompts
             yield "an AUTH LOGIN exchange with its base64 answers"
-    for value in (m.group(0) for m in _BEARER.finditer(text)):
-        if value.count(".") >= 2:
-            yield "an OAuth2 access token (a JWT)"
+    if _BEARER.search(text):  # header.payload.signature
+        yield "an OAuth2 access token (a JWT)"
 
 
 def _text(value: Any) -> str:

@@ -90,14 +90,6 @@ def model_caps(model: CapModel, ages: pd.Series) -> pd.Series:
     )
 
 
-def by_account(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """The frame's rows per account, in one pass (not one filter per account)."""
-    if frame.empty or "account" not in frame.columns:
-        return {}
-    groups = frame.groupby(frame["account"].astype(str), sort=False, observed=True)
-    return {str(account): rows for account, rows in groups}
-
-
 def level(share: float | None) -> str:
     """'at cap', 'above 90%', 'above 80%' or 'ok' for a share of the cap used."""
     if share is None or share != share:

@@ -15,6 +15,7 @@ import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from ..accounts import PERSONAL_DOMAIN
 from ..caps import MICROSOFT_365, CapModel
 from ..sendlog.normalise import quote
 
@@ -40,11 +41,8 @@ MICROSOFT_365_RELAYS = (
     "smtp.partner.outlook.cn",  # operated by 21Vianet
 )
 MICROSOFT_365_SUFFIX = ".mail.protection.outlook.com"  # a tenant's MX (direct send, connectors)
-# the same domains as `accounts.provider_of` (RE2 syntax, over the whole address)
-PERSONAL_ADDRESS = (
-    r"@(?:(?:outlook|hotmail|live)\.(?:com|[a-z]{2}|(?:co|com)\.[a-z]{2})"
-    r"|msn\.com|passport\.com|windowslive\.com)$"
-)
+# the domains `accounts.provider_of` calls personal, over the whole address (RE2 reads it)
+PERSONAL_ADDRESS = "@" + PERSONAL_DOMAIN.pattern.removeprefix("^")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")  # the simulator: it stands in for Outlook.com
 
 

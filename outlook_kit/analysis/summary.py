@@ -47,7 +47,7 @@ class Hits(Sequence[Hit]):
     __slots__ = ("_columns", "_start", "_stop")
 
     def __init__(self, columns: Mapping[str, Any], start: int = 0, stop: int | None = None):
-        self._columns = columns  # time (datetime64[us], UTC), iso, recipients_24h, code, ...
+        self._columns = columns  # iso (the time as `_iso` writes it), recipients_24h, code, ...
         self._start = start
         self._stop = len(columns["iso"]) if stop is None else stop
 
