@@ -21,7 +21,8 @@ def test_conda_mirrors_pip_runtime_dependencies() -> None:
     conda_lines = [
         line.strip()[2:]
         for line in (ROOT / "environment.yml").read_text().split("\ndependencies:")[1].splitlines()
-        if re.match(r"^  - [A-Za-z]", line)
+        # conda packages, and PyPI-only ones in the pip section (not the project itself)
+        if re.match(r"^  - [A-Za-z]|^      - [A-Za-z]", line)
     ]
     conda_deps = dict(_name_and_spec(r) for r in conda_lines)
     conda_deps.pop("python")

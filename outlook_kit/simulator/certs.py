@@ -18,7 +18,13 @@ from pathlib import Path
 
 import trustme
 
-SERVER_NAMES = ("localhost", "127.0.0.1", "::1", "smtp-mail.outlook.com")
+SERVER_NAMES = (
+    "localhost",
+    "127.0.0.1",
+    "::1",
+    "smtp-mail.outlook.com",
+    "outlook.office365.com",  # IMAP
+)
 ORGANIZATION = "outlook-kit simulator (not Microsoft)"
 
 

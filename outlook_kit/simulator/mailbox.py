@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -58,15 +59,25 @@ def parse(data: bytes) -> EmailMessage:
 
 
 class Mailbox:
-    """Every message the simulator accepted, in arrival order."""
+    """Every message the simulator accepted, in arrival order.
+
+    One `add` is one accepted message, a copy per recipient; whoever `subscribe`d (the IMAP
+    side's folders) is told of each, after it is stored.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[Delivered] = []
+        self._listeners: list[Callable[[list[Delivered]], object]] = []
+
+    def subscribe(self, listener: Callable[[list[Delivered]], object]) -> None:
+        self._listeners.append(listener)
 
     def add(self, items: list[Delivered]) -> None:
         with self._lock:
             self._items.extend(items)
+        for listener in self._listeners:
+            listener(list(items))
 
     def messages(self, recipient: str | None = None) -> list[Delivered]:
         """A snapshot of the stored messages, all of them or one recipient's (case-insensitive)."""

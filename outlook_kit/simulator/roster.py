@@ -42,6 +42,9 @@ class Traits:
         cap_reply: how the daily cap answers: "guide" (550 5.4.1 at RCPT, as the guide says)
             or "quota" (554 5.2.0 SubmissionQuotaExceededException at DATA, as seen in practice).
         preload_recipients: recipients already sent in the cap window when the simulator starts.
+        imap_enabled: False refuses every IMAP sign-in (`NO LOGIN failed.`), as a mailbox whose
+            IMAP is off; SMTP is not affected.
+        junk_inbound: mail to this mailbox lands in its Junk folder (Outlook's filter).
     """
 
     pop_smtp_enabled: bool = True
@@ -54,6 +57,8 @@ class Traits:
     spam_verdict: str | None = None
     cap_reply: Literal["guide", "quota"] = "guide"
     preload_recipients: int = 0
+    imap_enabled: bool = True
+    junk_inbound: bool = False
 
     def __post_init__(self) -> None:
         if self.pop_off_behaviour not in ("reject", "silent"):
@@ -387,5 +392,16 @@ def default_roster() -> list[Account]:
                 enhanced="5.2.0",
                 delivered=False,
             ),
+        ),
+        Account(
+            address="junk.routed@outlook.com",
+            **_props("junk-routed"),
+            scenario="delivered_to_junk",
+            lesson=(
+                "Every stage passes and the mail arrives, in the Junk folder: the setup works; "
+                "mark the message Not junk and add the sender to Safe senders."
+            ),
+            traits=Traits(junk_inbound=True),
+            expect=Expect(category="delivered_to_junk"),
         ),
     ]

@@ -59,6 +59,10 @@ class Directory:
         """The account whose sign-in name this is."""
         return self._accounts.get(address.strip().casefold())
 
+    def owner(self, address: str) -> Account | None:
+        """The account that receives at this address (its own or an alias)."""
+        return self._owners.get(address.strip().casefold())
+
     def exists(self, address: str) -> bool:
         """True when a mailbox receives at this address (roster, alias or extra mailbox)."""
         key = address.casefold()
@@ -117,6 +121,25 @@ def sign_in_with_token(directory: Directory, user: str, token: str) -> SignIn:
     if gate:
         return SignIn(refusal=gate)
     return SignIn(account=account)
+
+
+def imap_sign_in(
+    directory: Directory, login: str, *, secret: str | None = None, token: str | None = None
+) -> Account | None:
+    """IMAP LOGIN / AUTHENTICATE: the account, or None (Exchange answers every refusal alike).
+
+    The SMTP side's switches (POP/SMTP access, SMTP AUTH for the mailbox) do not govern IMAP;
+    its own switch does, and the sign-in password and App Passwords are judged as over SMTP:
+    the password is refused, an App Password only while basic authentication is allowed.
+    """
+    account = directory.account(login)
+    if account is None or not account.traits.imap_enabled:
+        return None
+    if token is not None:
+        return account if token in account.oauth_tokens else None
+    if secret is None or secret not in account.app_passwords:
+        return None
+    return account if account.traits.basic_auth == "app_password" else None
 
 
 def may_send_as(account: Account, mail_from: str) -> bool:

@@ -43,6 +43,9 @@ class Simulator:
         tls_interception: None, or the name of a foreign root (e.g. "Some AV Root") whose
             certificate the server presents instead of the one `ca_file` verifies.
         extra_mailboxes: more addresses that exist as recipients at Microsoft domains.
+        imap_port: None for no IMAP; else serve the mailboxes' folders (Inbox, Junk, Sent
+            Items) over IMAP with TLS from the first byte on this port (0: any free one), as
+            outlook.office365.com:993 does. Read the port from `.imap_port` after `start()`.
     """
 
     def __init__(
@@ -56,11 +59,14 @@ class Simulator:
         faults: Faults | None = None,
         tls_interception: str | None = None,
         extra_mailboxes: Iterable[str] = (),
+        imap_port: int | None = None,
     ) -> None:
-        if not 0 <= port <= 65535:
-            raise ValueError(f"port must be 0 (any free port) or 1-65535, got {port}")
+        for name, value in (("port", port), ("imap_port", imap_port)):
+            if value is not None and not 0 <= value <= 65535:
+                raise ValueError(f"{name} must be 0 (any free port) or 1-65535, got {value}")
         self.host = host
         self.port = port
+        self.imap_port = imap_port
         self.roster: list[Account] = list(default_roster() if roster is None else roster)
         self.faults = faults or Faults()
         self.tls_interception = tls_interception
@@ -131,10 +137,20 @@ class Simulator:
         redaction.install()
         self._tls = make_tls(self.tls_interception)
         try:
-            sock = self._bind()
+            sock = self._bind(self.port, "port")
+            self.port = sock.getsockname()[1]
         except BaseException:
             self._tls.remove()
             raise
+        imap_sock: socket.socket | None = None
+        if self.imap_port is not None:
+            try:
+                imap_sock = self._bind(self.imap_port, "imap_port")
+            except BaseException:
+                sock.close()
+                self._tls.remove()
+                raise
+            self.imap_port = imap_sock.getsockname()[1]
         backend = Backend(
             directory=self._directory,
             ledger=self._ledger,
@@ -148,7 +164,7 @@ class Simulator:
         self._loop = loop
         self._thread = threading.Thread(
             target=self._run,
-            args=(loop, sock, backend, ready),
+            args=(loop, sock, imap_sock, backend, ready),
             name=f"outlook-kit-simulator:{self.port}",
             daemon=True,
         )
@@ -201,42 +217,62 @@ class Simulator:
 
     # --- internals --------------------------------------------------------------------------
 
-    def _bind(self) -> socket.socket:
+    async def _serve_imap(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, backend: Backend
+    ) -> asyncio.base_events.Server:
+        from outlook_kit.simulator import imap  # pymap loads only when IMAP is served
+
+        folders = imap.Folders(self._directory)
+        self.mailbox.subscribe(
+            lambda copies: asyncio.run_coroutine_threadsafe(folders.deliver(copies), loop)
+        )
+        return await imap.serve(sock, self._directory, folders, backend.tls_context)
+
+    def _bind(self, port: int, name: str) -> socket.socket:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         # proto=IPPROTO_TCP, so asyncio sets TCP_NODELAY on accepted connections (it checks
         # the protocol number); with proto 0, Nagle holds each multi-line reply for ~40 ms.
         sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((self.host, self.port))
+            sock.bind((self.host, port))
             sock.listen(128)
             sock.setblocking(False)
         except OSError as error:
             sock.close()
             raise OSError(
                 error.errno,
-                f"the simulator cannot listen on {self.host}:{self.port} ({error.strerror}); "
-                "choose another port, or port=0 for any free one",
+                f"the simulator cannot listen on {self.host}:{port} ({error.strerror}); "
+                f"choose another port, or {name}=0 for any free one",
             ) from error
-        self.port = sock.getsockname()[1]
         return sock
 
     def _run(
         self,
         loop: asyncio.AbstractEventLoop,
         sock: socket.socket,
+        imap_sock: socket.socket | None,
         backend: Backend,
         ready: threading.Event,
     ) -> None:
         asyncio.set_event_loop(loop)
         handler = OutlookHandler(backend)
+        servers: list[asyncio.base_events.Server] = []
         try:
-            server = loop.run_until_complete(
-                loop.create_server(lambda: OutlookSMTP(backend, handler, loop), sock=sock)
+            servers.append(
+                loop.run_until_complete(
+                    loop.create_server(lambda: OutlookSMTP(backend, handler, loop), sock=sock)
+                )
             )
+            if imap_sock is not None:
+                servers.append(loop.run_until_complete(self._serve_imap(loop, imap_sock, backend)))
         except BaseException as error:
             self._startup_error = error
+            for server in servers:
+                server.close()
             sock.close()
+            if imap_sock is not None:
+                imap_sock.close()
             loop.close()
             ready.set()
             return
@@ -244,13 +280,14 @@ class Simulator:
         try:
             loop.run_forever()
         finally:
-            loop.run_until_complete(_shutdown(server, backend))
+            loop.run_until_complete(_shutdown(servers, backend))
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
 
 
-async def _shutdown(server: asyncio.base_events.Server, backend: Backend) -> None:
-    server.close()
+async def _shutdown(servers: list[asyncio.base_events.Server], backend: Backend) -> None:
+    for server in servers:
+        server.close()
     for connection in list(backend.connections):
         connection.kill()
     for _ in range(3):  # let connection_lost callbacks run
@@ -260,7 +297,8 @@ async def _shutdown(server: asyncio.base_events.Server, backend: Backend) -> Non
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    await server.wait_closed()
+    for server in servers:
+        await server.wait_closed()
 
 
 def _created_at(account: Account, now: datetime) -> datetime:
