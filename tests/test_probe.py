@@ -284,17 +284,26 @@ async def test_the_report_is_a_value_with_a_readable_str_and_a_dict(simulator: S
         report.host = "elsewhere"  # type: ignore[misc]
 
 
+@pytest.mark.simulator(imap_port=0)
 @pytest.mark.parametrize("account", default_roster(), ids=lambda a: a.scenario)
 async def test_every_roster_account_is_diagnosed_as_its_lesson(
     simulator: Simulator, account: Account
 ) -> None:
+    from outlook_kit.arrival import ImapSettings, check_arrival
     from outlook_kit.diagnosis import Context, diagnose
 
     expect = account.expect
     message = TestMessage(expect.from_address or account.address, (account.address,))
-    report = await probe(settings(simulator), account.credentials(), message=message)
-    # the learner answers "did it arrive?" from the mailbox, and the lesson's checklist
-    arrived = "yes" if simulator.mailbox.find(message.token) else "no"
+    credentials = account.credentials()
+    report = await probe(settings(simulator), credentials, message=message)
+    # "did it arrive?" answered over IMAP, as the kit's arrival step answers it
+    arrived = "no"
+    if report.sent:
+        imap = ImapSettings("127.0.0.1", simulator.imap_port or 0, cafile=simulator.ca_file)
+        found = await check_arrival(imap, credentials, message.token, timeout=0.5, interval=0.1)
+        assert found.checked, found.detail
+        arrived = found.arrived or "no"
+        assert (arrived in ("yes", "junk")) is expect.delivered, found.detail
     context = Context(arrived=arrived, **dict(expect.checklist))
     assert diagnose(report, context=context).category == expect.category
 

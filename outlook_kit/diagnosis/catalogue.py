@@ -43,6 +43,7 @@ class Pattern:
     from_differs: bool | None = None
     near_cap: bool | None = None
     token_for_other: bool | None = None
+    imap_refused: bool | None = None
     probe_ok: bool | None = None
     host: re.Pattern[str] | None = None
     port: frozenset[int] = frozenset()
@@ -93,7 +94,7 @@ _PATTERN_KEYS = {
     "weight", "why", "text", "code", "enhanced", "subject", "stage", "secret", "provider",
     "arrived", "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host",
     "port", "mechanism", "max_confidence", "source", "token_for_other", "said",
-    "starttls_skipped",
+    "starttls_skipped", "imap_refused",
 }  # fmt: skip
 
 
@@ -123,6 +124,7 @@ def _pattern(raw: dict[str, Any], where: str) -> Pattern:
         from_differs=raw.get("from_differs"),
         near_cap=raw.get("near_cap"),
         token_for_other=raw.get("token_for_other"),
+        imap_refused=raw.get("imap_refused"),
         probe_ok=raw.get("probe_ok"),
         host=re.compile(raw["host"], re.IGNORECASE) if "host" in raw else None,
         port=frozenset(int(p) for p in many("port")),

@@ -47,6 +47,8 @@ def _matches(
         return False
     if p.token_for_other is not None and ctx.token_for_other is not p.token_for_other:
         return False
+    if p.imap_refused is not None and ctx.imap_refused is not p.imap_refused:
+        return False
     if p.probe_ok is not None and probe_ok is not p.probe_ok:
         return False
     if p.host is not None and not (ctx.host and p.host.search(ctx.host)):

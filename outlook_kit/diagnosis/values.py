@@ -48,6 +48,9 @@ class Category(enum.StrEnum):
     BARE_LINEFEED = "bare_linefeed"
     MESSAGE_TOO_LARGE = "message_too_large"
     # no failure to explain (a clean probe), and anything else
+    # arrival, after a clean send
+    DELIVERED_TO_JUNK = "delivered_to_junk"
+    IMAP_SIGNIN_REFUSED = "imap_signin_refused"
     NO_FAILURE = "no_failure"
     UNKNOWN = "unknown"
 
@@ -79,6 +82,7 @@ class Context:
             to weigh the guide's reading of 5.4.1 as the daily cap.
         token_for: the account an OAuth2 token was issued to (the sign-in's account), to
             tell a token for another account from other refusals of a token.
+        imap_refused: the arrival check's IMAP sign-in refused the credentials the send used.
     """
 
     host: str | None = None
@@ -93,6 +97,7 @@ class Context:
     recent_recipients_24h: int | None = None
     cap: int | None = None
     token_for: str | None = None
+    imap_refused: bool | None = None
 
     def __post_init__(self) -> None:
         if self.arrived is not None and self.arrived not in ("yes", "no", "junk"):
