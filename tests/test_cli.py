@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from typing import NamedTuple
 from pathlib import Path
 
 import pytest
@@ -62,11 +63,18 @@ def test_list_accounts_json_prints_the_roster() -> None:
         assert account["lesson"] and "\n" not in account["lesson"]
 
 
+class CliSim(NamedTuple):
+    host: str
+    port: int
+    cafile: str
+    imap_port: int
+
+
 @pytest.fixture
-def cli_simulator() -> Iterator[tuple[str, int, str]]:
-    """`outlook-kit simulate --port 0` in its own process; yields host, port and CA file."""
+def cli_simulator() -> Iterator[CliSim]:
+    """`outlook-kit simulate --port 0` in its own process; yields host, ports and CA file."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "outlook_kit", "simulate", "--port", "0"],
+        [sys.executable, "-m", "outlook_kit", "simulate", "--port", "0", "--imap-port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -74,17 +82,19 @@ def cli_simulator() -> Iterator[tuple[str, int, str]]:
     assert proc.stdout is not None
     first = proc.stdout.readline()
     second = proc.stdout.readline()
+    third = proc.stdout.readline()
     where = re.search(r"listening on ([\d.]+):(\d+)", first)
     cafile = re.search(r"CA file: (.+)$", second.strip())
-    assert where and cafile, first + second
-    yield where.group(1), int(where.group(2)), cafile.group(1)
+    imap = re.search(r"IMAP .* on [\d.]+:(\d+) \(TLS\)", third)
+    assert where and cafile and imap, first + second + third
+    yield CliSim(where.group(1), int(where.group(2)), cafile.group(1), int(imap.group(1)))
     proc.terminate()
     assert proc.wait(timeout=10) == 0  # SIGTERM stops it cleanly...
     assert not Path(cafile.group(1)).exists()  # ...and it removes its CA file
 
 
-def probe_args(where: tuple[str, int, str], user: str) -> list[str]:
-    host, port, cafile = where
+def probe_args(where: CliSim, user: str) -> list[str]:
+    host, port, cafile, _ = where
     return ["probe", "--user", user, "--host", host, "--port", str(port), "--cafile", cafile]
 
 
@@ -95,7 +105,7 @@ def roster_by_scenario() -> dict[str, dict[str, object]]:
 
 
 def test_probe_against_the_simulator_process_succeeds_and_exits_0(
-    cli_simulator: tuple[str, int, str], tmp_path: Path
+    cli_simulator: CliSim, tmp_path: Path
 ) -> None:
     account = roster_by_scenario()["healthy"]
     log = tmp_path / "sends.jsonl"
@@ -130,7 +140,7 @@ def test_probe_against_the_simulator_process_succeeds_and_exits_0(
 
 
 def test_a_failing_stage_gives_its_own_exit_code_and_json(
-    cli_simulator: tuple[str, int, str],
+    cli_simulator: CliSim,
 ) -> None:
     account = roster_by_scenario()["regular_password"]
     done = run(
@@ -256,7 +266,7 @@ def test_simulator_in_process_probe_via_main(
 
 
 def test_a_local_servers_own_domain_can_be_probed_when_the_host_is_not_microsofts(
-    cli_simulator: tuple[str, int, str],
+    cli_simulator: CliSim,
 ) -> None:
     account = roster_by_scenario()["healthy"]
     done = run(

@@ -9,6 +9,7 @@ not echo. With --oauth it is an OAuth2 access token from Microsoft's device-code
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import json
 import os
@@ -22,11 +23,14 @@ from ..protocol import Stage
 from .diagnose import card
 
 if TYPE_CHECKING:
+    from ..arrival import Arrival
     from ..probe import ProbeReport
 
 PASSWORD_ENV = "OUTLOOK_KIT_PASSWORD"
 EXIT_USAGE = 2
 EXIT_SIGN_IN = 3  # the OAuth2 sign-in gave no token (before any SMTP stage ran)
+EXIT_NOT_ARRIVED = 4  # --check-arrival: sent, and not found in the mailbox in time
+EXIT_ARRIVAL_UNCHECKED = 5  # --check-arrival: sent, but IMAP refused or could not be reached
 # A distinct exit code per failing stage, so scripts can tell where a send failed.
 EXIT_CODES = {stage: 10 + i for i, stage in enumerate(Stage)}
 
@@ -39,6 +43,8 @@ def register(sub: Any) -> None:
         description="Connect, STARTTLS, sign in and send a test message, stage by stage. "
         f"The password comes from ${PASSWORD_ENV}, --password-stdin, or a prompt.",
         epilog=f"Exit status: 0 success; {EXIT_USAGE} usage; {EXIT_SIGN_IN} OAuth2 sign-in; "
+        f"{EXIT_NOT_ARRIVED} sent but not arrived, {EXIT_ARRIVAL_UNCHECKED} arrival not "
+        "checkable (with --check-arrival); "
         + ", ".join(f"{code} {stage}" for stage, code in EXIT_CODES.items()),
     )
     pr.add_argument("--user", required=True, help="the account's full address")
@@ -109,6 +115,27 @@ def register(sub: Any) -> None:
         help="read a ready OAuth2 access token from the environment variable VAR "
         "(never from an argument) and authenticate with AUTH XOAUTH2",
     )
+    arrival = pr.add_argument_group(
+        "arrival (IMAP)",
+        "After a send, sign in over IMAP with the same credentials and look for the test "
+        "message in the Inbox, Junk and Sent Items (read-only).",
+    )
+    arrival.add_argument(
+        "--check-arrival", action="store_true", help="look for the sent message over IMAP"
+    )
+    arrival.add_argument(
+        "--imap-host",
+        help="IMAP host (default: outlook.office365.com for Microsoft's hosts, else --host)",
+    )
+    arrival.add_argument(
+        "--imap-port", type=int, help="IMAP port, TLS from the first byte (993; simulator 1993)"
+    )
+    arrival.add_argument(
+        "--arrival-timeout",
+        type=float,
+        default=60.0,
+        help="seconds to keep looking (60)",
+    )
     pr.add_argument("--json", action="store_true", help="print the report as JSON")
     pr.add_argument("--transcript", action="store_true", help="print the SMTP transcript")
     pr.add_argument("--log", metavar="FILE", help="append a record to this JSON Lines send log")
@@ -149,6 +176,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         )
     if args.timeout <= 0:
         raise UsageError("--timeout must be a positive number of seconds")
+    if args.arrival_timeout < 0:
+        raise UsageError("--arrival-timeout must be zero or a positive number of seconds")
+    if not args.check_arrival and (args.imap_host or args.imap_port):
+        raise UsageError("--imap-host and --imap-port go with --check-arrival")
     # a local server's own domains (user@localhost) are for probing a server not Microsoft's
     local_ok = not settings.is_microsoft
     signed_in_as: str | None = None
@@ -176,17 +207,48 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         from ..sendlog.record import append_to_log
 
         append_to_log(args.log, report)
+    arrival = None
+    if args.check_arrival and report.sent and report.token:
+        arrival = asyncio.run(_check_arrival(args, settings, credentials, report))
     # the diagnosis at once, so that no one has to paste the reply into a second command
-    diagnosis = diagnose(report, context=Context(token_for=signed_in_as))
-    out.write(_render(report, diagnosis, json_out=args.json, transcript=args.transcript))
-    return 0 if report.ok else EXIT_CODES[report.failed_stage or Stage.QUIT]
+    context = Context(token_for=signed_in_as)
+    if arrival is not None:
+        context = dataclasses.replace(
+            context, arrived=arrival.arrived, imap_refused=arrival.refused or None
+        )
+    diagnosis = diagnose(report, context=context)
+    out.write(_render(report, diagnosis, arrival, json_out=args.json, transcript=args.transcript))
+    if not report.ok:
+        return EXIT_CODES[report.failed_stage or Stage.QUIT]
+    if arrival is not None and not arrival.found:
+        return EXIT_NOT_ARRIVED if arrival.reason == "not_found" else EXIT_ARRIVAL_UNCHECKED
+    return 0
+
+
+async def _check_arrival(
+    args: argparse.Namespace, smtp: SmtpSettings, credentials: Credentials, report: ProbeReport
+) -> Arrival:
+    from ..arrival import ImapSettings, check_arrival
+
+    imap = ImapSettings.beside(smtp, args.imap_port)
+    if args.imap_host:
+        imap = dataclasses.replace(imap, host=args.imap_host)
+    to_self = credentials.user.casefold() in {r.casefold() for r in report.recipients}
+    if not args.json:
+        print(
+            f"Looking for {report.token} over IMAP at {imap.host}:{imap.port}...", file=sys.stderr
+        )
+    return await check_arrival(
+        imap, credentials, report.token or "", to_self=to_self, timeout=args.arrival_timeout
+    )
 
 
 def _oauth_credentials(
     args: argparse.Namespace, *, local_ok: bool
 ) -> tuple[Credentials, str | None]:
     """Credentials.oauth_token from --token-env or --oauth, and who the token is for."""
-    from ..oauth import EnvironmentToken, MicrosoftIdentity
+    from ..arrival import IMAP_SCOPE
+    from ..oauth import SMTP_SEND_SCOPE, EnvironmentToken, MicrosoftIdentity
 
     if args.oauth and args.token_env:
         raise UsageError("give either --oauth or --token-env, not both")
@@ -208,6 +270,8 @@ def _oauth_credentials(
         token_cache=args.token_cache,
         cafile=args.authority_cafile,
         interactive=True,
+        # one token for both: SMTP to send, IMAP to look for the message (same resource)
+        scopes=(SMTP_SEND_SCOPE, IMAP_SCOPE) if args.check_arrival else (SMTP_SEND_SCOPE,),
     )
     token = identity.get_token(args.user)
     who = identity.signed_in_as
@@ -225,9 +289,18 @@ def _oauth_credentials(
     return Credentials.oauth_token(args.user, token, local_ok=local_ok), who
 
 
-def _render(report: ProbeReport, diagnosis: Diagnosis, *, json_out: bool, transcript: bool) -> str:
+def _render(
+    report: ProbeReport,
+    diagnosis: Diagnosis,
+    arrival: Arrival | None,
+    *,
+    json_out: bool,
+    transcript: bool,
+) -> str:
     if json_out:
         data = {**report.to_dict(), "diagnosis": diagnosis.to_dict()}
+        if arrival is not None:
+            data["arrival"] = arrival.to_dict()
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     lines = [f"Probe of {report.user} at {report.host}:{report.port}"]
     for stage in report.stages:
@@ -237,13 +310,15 @@ def _render(report: ProbeReport, diagnosis: Diagnosis, *, json_out: bool, transc
     if failure is not None:
         said = str(failure.reply) if failure.reply else failure.note
         lines.append(f"Failed at {failure.stage}: {said}")
+    elif report.sent and arrival is not None:
+        lines.append(f"Sent. Arrival: {arrival.detail}.")
     elif report.sent:
         lines.append(f"Sent. Look for {report.token} in the inbox (and the junk folder).")
     else:
         lines.append(f"All stages up to {report.stop_after} passed; no mail was sent.")
     for hint in report.hints:
         lines.append(f"Hint: {hint}")
-    if not report.ok:
+    if not report.ok or (arrival is not None and (not arrival.found or arrival.arrived == "junk")):
         lines += ["", card(diagnosis).rstrip("\n")]
     if transcript:
         lines.append("Transcript:")
