@@ -25,7 +25,7 @@ IMAP_OFF = dataclasses.replace(
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    with Simulator(imap_port=0, roster=[*default_roster(), IMAP_OFF]) as running:
+    with Simulator(roster=[*default_roster(), IMAP_OFF]) as running:
         yield running
 
 
@@ -91,7 +91,7 @@ def test_oauth2_signs_in_to_imap_where_basic_auth_is_off(sim: Simulator) -> None
     report, arrival = _send_and_check(
         sim, _credentials(ROSTER["basic_auth_disabled"], "oauth_token")
     )
-    assert arrival.found and arrival.folder == "Inbox"
+    assert report.ok and arrival.found and arrival.folder == "Inbox"
 
 
 def test_imap_refusing_the_credentials_smtp_accepted_is_its_own_finding(sim: Simulator) -> None:
@@ -108,7 +108,7 @@ def test_a_send_to_someone_else_is_looked_for_in_sent_items(sim: Simulator) -> N
     report, arrival = _send_and_check(
         sim, _credentials(HEALTHY), to=ROSTER["send_as_denied"].address
     )
-    assert arrival.found and arrival.folder == "Sent Items" and not arrival.to_self
+    assert report.ok and arrival.found and arrival.folder == "Sent Items" and not arrival.to_self
     assert arrival.arrived is None  # the recipient's mailbox is not this one to look in
 
 
@@ -119,9 +119,7 @@ def test_an_unreachable_imap_server_is_a_finding_not_an_exception(sim: Simulator
     port = free.imap_port
     free.stop()
     arrival = asyncio.run(
-        check_arrival(
-            ImapSettings("127.0.0.1", port or 1, cafile=sim.ca_file), credentials, "ok-x"
-        )
+        check_arrival(ImapSettings("127.0.0.1", port or 1, cafile=sim.ca_file), credentials, "ok-x")
     )
     assert arrival.reason == "unreachable" and "connection refused" in arrival.detail
 

@@ -8,8 +8,8 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 

@@ -39,7 +39,9 @@ RUNS: dict[str, tuple[dict[str, Any], str]] = {
     "01_set_up_outlook_smtp": (
         {"APP_PASSWORD_ENV": CANARY_ENV, "LOG_PATH": "{out}/sends.jsonl"},
         "{'ok': wizard.send.last_report.ok, 'sent': wizard.send.last_report.sent, "
-        "'arrived': wizard.send.last_arrived, 'box_empty': wizard.form.password.value == '', "
+        "'arrived': wizard.send.last_arrived, "
+        "'arrival': [wizard.send.last_arrival.found, wizard.send.last_arrival.folder], "
+        "'box_empty': wizard.form.password.value == '', "
         "'stages_live': [str(s.stage) for s in wizard.send.stage_events], "
         "'states': {n: str(s) for n, s in wizard.states.items()}, "
         "'verdict': str(wizard.send.last_verdict.kind), "
@@ -316,7 +318,8 @@ def test_notebook_01_sends_with_the_typed_app_password_and_the_stages_ticked_liv
     assert "widgets" in nb.metadata  # nbclient kept the widget state; save_clean dropped it
     assert result["ok"] and result["sent"] and result["box_empty"]
     assert result["stages_live"][:3] == ["dns", "connect", "banner"]
-    assert result["arrived"] == "yes"
+    assert result["arrived"] == "yes"  # answered by the arrival check over IMAP
+    assert result["arrival"] == [True, "Inbox"]
     assert set(result["states"].values()) == {"done"}
     assert result["verdict"] == "app_password_works"
     assert result["oauth"] == [True, "basic.off@outlook.com", "oauth_token"]

@@ -284,12 +284,11 @@ async def test_the_report_is_a_value_with_a_readable_str_and_a_dict(simulator: S
         report.host = "elsewhere"  # type: ignore[misc]
 
 
-@pytest.mark.simulator(imap_port=0)
 @pytest.mark.parametrize("account", default_roster(), ids=lambda a: a.scenario)
 async def test_every_roster_account_is_diagnosed_as_its_lesson(
     simulator: Simulator, account: Account
 ) -> None:
-    from outlook_kit.arrival import ImapSettings, check_arrival
+    from outlook_kit.arrival import check_arrival
     from outlook_kit.diagnosis import Context, diagnose
 
     expect = account.expect
@@ -299,7 +298,8 @@ async def test_every_roster_account_is_diagnosed_as_its_lesson(
     # "did it arrive?" answered over IMAP, as the kit's arrival step answers it
     arrived = "no"
     if report.sent:
-        imap = ImapSettings("127.0.0.1", simulator.imap_port or 0, cafile=simulator.ca_file)
+        imap = simulator.imap_settings()
+        assert imap is not None
         found = await check_arrival(imap, credentials, message.token, timeout=0.5, interval=0.1)
         assert found.checked, found.detail
         arrived = found.arrived or "no"

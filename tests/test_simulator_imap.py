@@ -26,7 +26,7 @@ IMAP_OFF = dataclasses.replace(
 
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    with Simulator(imap_port=0, roster=[*default_roster(), IMAP_OFF]) as running:
+    with Simulator(roster=[*default_roster(), IMAP_OFF]) as running:
         yield running
 
 
@@ -156,11 +156,10 @@ def test_xoauth2_signs_in_where_basic_auth_is_off(sim: Simulator) -> None:
 
 
 def test_a_simulator_without_imap_has_no_imap_port() -> None:
-    with Simulator() as sim:
-        assert sim.imap_port is None
+    with Simulator(imap_port=None) as sim:
+        assert sim.imap_port is None and sim.imap_settings() is None
 
 
 def test_a_busy_imap_port_fails_at_start_with_the_fix() -> None:
-    with Simulator(imap_port=0) as first:
-        with pytest.raises(OSError, match="imap_port=0"):
-            Simulator(imap_port=first.imap_port).start()
+    with Simulator(imap_port=0) as first, pytest.raises(OSError, match="imap_port=0"):
+        Simulator(imap_port=first.imap_port).start()

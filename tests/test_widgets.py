@@ -87,13 +87,46 @@ def test_did_it_arrive_yes_proves_every_step_and_no_points_to_step_1(
 ) -> None:
     fill(wizard, HEALTHY)
     wizard.send.button.click()
-    assert wizard.send.check_simulator_inbox() == "yes"
+    # the arrival check answers "did it arrive?" over the simulator's IMAP, with no click
+    arrival = wizard.send.last_arrival
+    assert arrival is not None and arrival.found and arrival.folder == "Inbox", arrival
+    assert wizard.send.arrived.value == "yes" and "Arrived: in Inbox" in wizard.send.arrival.value
     assert wizard.send.last_diagnosis.category is Category.NO_FAILURE  # type: ignore[union-attr]
     assert set(wizard.states.values()) == {StepState.DONE}
+    # the buttons stay, for when IMAP cannot answer: the user's "No" still leads to step 1
+    assert wizard.send.arrived_box.layout.display is None
     wizard.send.arrived.value = "no"
     assert wizard.send.last_diagnosis.category is Category.POP_SMTP_DISABLED  # type: ignore[union-attr]
     assert wizard.states[1] is StepState.FAILED and wizard.states[4] is StepState.FAILED
     assert "Back to Step 1" in wizard.send.step_button.description
+
+
+def test_a_silently_dropped_send_is_found_nowhere_and_leads_to_step_1(
+    wizard: SetupWizard,
+) -> None:
+    fill(wizard, ROSTER["pop_disabled_silent"])
+    wizard.send.button.click()
+    arrival = wizard.send.last_arrival
+    assert wizard.send.last_report is not None and wizard.send.last_report.ok
+    assert arrival is not None and arrival.reason == "not_found", arrival
+    assert "Not arrived" in wizard.send.arrival.value and wizard.send.arrived.value == "no"
+    assert wizard.send.last_diagnosis.category is Category.POP_SMTP_DISABLED  # type: ignore[union-attr]
+
+
+def test_without_imap_the_arrival_step_leaves_the_question_to_the_buttons() -> None:
+    sim = Simulator(imap_port=None).start()
+    try:
+        wizard = SetupWizard(Target(simulator=sim), address=HEALTHY.address)
+        fill(wizard, HEALTHY)
+        wizard.send.button.click()
+        assert wizard.send.last_report is not None and wizard.send.last_report.ok
+        assert wizard.send.last_arrival is None and wizard.send.arrived.value is None
+        assert "No arrival check here" in wizard.send.arrival.value
+        assert wizard.send.arrived_box.layout.display is None
+        wizard.send.arrived.value = "junk"  # the user looked, and found it in junk
+        assert wizard.send.last_diagnosis.category is Category.DELIVERED_TO_JUNK  # type: ignore[union-attr]
+    finally:
+        sim.stop()
 
 
 def test_the_regular_password_points_back_to_the_app_password_step(
@@ -197,8 +230,6 @@ def test_each_trap_sent_through_the_form_is_diagnosed_as_its_lesson(
     fill(wizard, account)
     wizard.send.button.click()
     assert wizard.send.last_report is not None
-    if wizard.send.last_report.ok:
-        wizard.send.check_simulator_inbox()
     diagnosis = wizard.send.last_diagnosis
     assert diagnosis is not None and str(diagnosis.category) == account.expect.category
 
@@ -318,6 +349,9 @@ def test_the_device_code_sign_in_sends_with_the_token_on_the_simulator(
         assert report is not None and report.ok and str(report.secret_kind) == "oauth_token"
         assert form.signed_in_as == "basic.off@outlook.com"
         assert "ok-success" in form.result.value
+        # the same token, with the IMAP scope, finds the test mail in the Inbox
+        assert form.last_arrival is not None and form.last_arrival.folder == "Inbox"
+        assert "Arrived: in Inbox" in form.arrival.value
         token = ROSTER["basic_auth_disabled"].oauth_tokens[0]
         assert token not in "\n".join(widget_values(form.view)) + repr(report.to_dict())
     finally:

@@ -211,11 +211,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.check_arrival and report.sent and report.token:
         arrival = asyncio.run(_check_arrival(args, settings, credentials, report))
     # the diagnosis at once, so that no one has to paste the reply into a second command
-    context = Context(token_for=signed_in_as)
-    if arrival is not None:
-        context = dataclasses.replace(
-            context, arrived=arrival.arrived, imap_refused=arrival.refused or None
-        )
+    context = Context(token_for=signed_in_as).with_arrival(arrival)
     diagnosis = diagnose(report, context=context)
     out.write(_render(report, diagnosis, arrival, json_out=args.json, transcript=args.transcript))
     if not report.ok:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..accounts import Provider, SecretKind, provider_of
 from ..errors import AddressError
 from ..protocol import Stage
+
+if TYPE_CHECKING:
+    from ..arrival import Arrival
 
 MAX_TEXT = 1 << 18  # 256 KiB are read (a long debug log); beyond it, the head and the tail
 
@@ -104,6 +108,17 @@ class Context:
             raise ValueError(f"arrived must be 'yes', 'no' or 'junk', not {self.arrived!r}")
         if self.secret_kind is not None:
             object.__setattr__(self, "secret_kind", SecretKind(self.secret_kind))
+
+    def with_arrival(self, arrival: Arrival | None) -> Context:
+        """This context with what the arrival check found: where the mail arrived (kept as
+        it was when the check could not tell), and whether IMAP refused the sign-in."""
+        if arrival is None:
+            return self
+        return dataclasses.replace(
+            self,
+            arrived=arrival.arrived or self.arrived,
+            imap_refused=True if arrival.refused else self.imap_refused,
+        )
 
     @property
     def provider(self) -> Provider | None:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from types import TracebackType
 
+from outlook_kit.arrival import ImapSettings
 from outlook_kit.caps import CapModel
 from outlook_kit.simulator import redaction
 from outlook_kit.simulator.certs import TlsMaterial, make_tls
@@ -43,9 +44,10 @@ class Simulator:
         tls_interception: None, or the name of a foreign root (e.g. "Some AV Root") whose
             certificate the server presents instead of the one `ca_file` verifies.
         extra_mailboxes: more addresses that exist as recipients at Microsoft domains.
-        imap_port: None for no IMAP; else serve the mailboxes' folders (Inbox, Junk, Sent
-            Items) over IMAP with TLS from the first byte on this port (0: any free one), as
-            outlook.office365.com:993 does. Read the port from `.imap_port` after `start()`.
+        imap_port: serve the mailboxes' folders (Inbox, Junk, Sent Items) over IMAP with TLS
+            from the first byte on this port, as outlook.office365.com:993 does; 0 (the
+            default) takes any free one (read it from `.imap_port` after `start()`), None
+            serves SMTP only.
     """
 
     def __init__(
@@ -59,7 +61,7 @@ class Simulator:
         faults: Faults | None = None,
         tls_interception: str | None = None,
         extra_mailboxes: Iterable[str] = (),
-        imap_port: int | None = None,
+        imap_port: int | None = 0,
     ) -> None:
         for name, value in (("port", port), ("imap_port", imap_port)):
             if value is not None and not 0 <= value <= 65535:
@@ -101,6 +103,12 @@ class Simulator:
         if self._tls is None:
             raise RuntimeError("the CA file is made by start(); call sim.start() first")
         return str(self._tls.ca_file)
+
+    def imap_settings(self) -> ImapSettings | None:
+        """Where the arrival check signs in (None when this simulator serves no IMAP)."""
+        if self.imap_port is None:
+            return None
+        return ImapSettings(self.host, self.imap_port, cafile=self.ca_file)
 
     @property
     def running(self) -> bool:

@@ -1,11 +1,13 @@
-"""Results as HTML: the stage rows of a send, the success card, the diagnosis card, the
-sign-in verdict and a catalogue entry. Pure functions from the kit's values to HTML text.
+"""Results as HTML: the stage rows of a send, the success card, the arrival check, the
+diagnosis card, the sign-in verdict and a catalogue entry. Pure functions from the kit's
+values to HTML text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..arrival import Arrival
 from ..diagnosis import Diagnosis, Entry, catalogue
 from ..probe import ProbeReport, StageResult
 from ..protocol import Stage
@@ -72,7 +74,7 @@ def stage_rows(
     )
 
 
-def success_card(report: ProbeReport, *, inbox_note: str = "") -> str:
+def success_card(report: ProbeReport) -> str:
     """The card for a send the server accepted: what passed, and the token to look for."""
     if not report.sent:
         body = (
@@ -83,13 +85,26 @@ def success_card(report: ProbeReport, *, inbox_note: str = "") -> str:
     to = ", ".join(report.recipients)
     body = (
         f"<div>The server accepted the test message from {esc(report.from_addr)} to "
-        f"{esc(to)} (the final reply was 250).</div>"
-        f"<div>Look for <code>{esc(report.token)}</code> in the subject, in the inbox "
-        "<b>and</b> in the junk folder, then answer \u201cDid it arrive?\u201d below.</div>"
+        f"{esc(to)} (the final reply was 250): accepted, not yet arrived.</div>"
+        f"<div>Its subject holds <code>{esc(report.token)}</code>. The arrival check below "
+        "looks for it over IMAP in the inbox, the junk folder and Sent Items; where it cannot, "
+        "look yourself and answer \u201cDid it arrive?\u201d.</div>"
     )
-    if inbox_note:
-        body += f'<div style="color:#555">{esc(inbox_note)}</div>'
     return card("ok", "Sent: the test message was accepted", body, css_class="ok-success")
+
+
+def arrival_card(arrival: Arrival) -> str:
+    """The arrival step: where the check found the test mail over IMAP, or why it did not."""
+    where = f"{esc(arrival.host)}:{arrival.port}" if arrival.host else "IMAP"
+    body = f"<div>{esc(arrival.detail)} (checked over IMAP at {where}).</div>"
+    if arrival.arrived == "junk":
+        return card("warn", "Arrived, in the Junk folder", body, css_class="ok-arrival")
+    if arrival.found:
+        return card("ok", f"Arrived: in {arrival.folder}", body, css_class="ok-arrival")
+    if arrival.checked:
+        return card("fail", "Not arrived", body, css_class="ok-arrival")
+    body += "<div>Look in the inbox and the junk folder yourself and answer below.</div>"
+    return card("muted", "The mailbox could not be checked", body, css_class="ok-arrival")
 
 
 def step_link(number: int) -> str:

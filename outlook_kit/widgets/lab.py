@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..accounts import OUTLOOK_HOST, SUBMISSION_PORT, SmtpSettings
+from ..arrival import Arrival
 from ..diagnosis import Category, Context, Diagnosis, diagnose
 from ..errors import UsageError
 from ..probe import ProbeReport
 from ..simulator.roster import SecretKind as LessonSecret
 from ._ui import Shown, card, error_html, esc, plain_error
-from .cards import diagnosis_card, stage_rows
+from .cards import arrival_card, diagnosis_card, stage_rows
 from .guide import step
 from .traps import send_as
 
@@ -65,7 +66,12 @@ class CheckResult:
     why: str
     report: ProbeReport | None = None
     diagnosis: Diagnosis | None = None
-    arrived: str | None = None
+    arrival: Arrival | None = None
+
+    @property
+    def arrived(self) -> str | None:
+        """Where the arrival check found the test mail: "yes", "junk", "no" (None: unchecked)."""
+        return self.arrival.arrived if self.arrival else None
 
 
 EXERCISES: tuple[Exercise, ...] = (
@@ -217,23 +223,28 @@ def self_check(ex: Exercise, settings: LabSettings) -> CheckResult:
     try:
         if settings.wait_hours:
             clock.advance(hours=settings.wait_hours)
-        report, arrived = send_as(sim, account, account.credentials(settings.sign_in_with), sender)
+        report, arrival = send_as(sim, account, account.credentials(settings.sign_in_with), sender)
     except UsageError as error:
         return CheckResult(False, f"The mail program's settings cannot work: {error}.")
     finally:
         sim.stop()
-    context = Context(arrived=arrived, two_step_on=settings.two_step_on)
+    context = Context(two_step_on=settings.two_step_on).with_arrival(arrival)
     diagnosis = diagnose(report, context=context)
-    if report.ok and arrived == "yes":
+    if report.ok and arrival is not None and arrival.arrived == "yes":
         return CheckResult(
-            True, "The test mail arrived: the trap is fixed.", report, diagnosis, arrived
+            True,
+            f"The test mail arrived ({arrival.detail}): the trap is fixed.",
+            report,
+            diagnosis,
+            arrival,
         )
     where = f" (the guide's {step(diagnosis.guide_step).label})" if diagnosis.guide_step else ""
     if diagnosis.category is Category.NO_FAILURE or report.ok:
-        why = "Every stage passed, but the test mail did not arrive"
+        found = f" ({arrival.detail})" if arrival is not None else ""
+        why = f"Every stage passed, but the test mail did not arrive in the inbox{found}"
     else:
         why = f"The send stopped: {report.failure}"
-    return CheckResult(False, f"{why}: {diagnosis.title}{where}.", report, diagnosis, arrived)
+    return CheckResult(False, f"{why}: {diagnosis.title}{where}.", report, diagnosis, arrival)
 
 
 class ExerciseForm(Shown):
@@ -349,6 +360,8 @@ class ExerciseForm(Shown):
         self.last_check = result
         self.checks.append(result)
         self.stages.value = stage_rows(result.report.stages) if result.report else ""
+        if result.arrival is not None:
+            self.stages.value += arrival_card(result.arrival)
         if result.passed:
             self.result.value = card(
                 "ok", "Pass", f"<div>{esc(result.why)}</div>", css_class="ok-pass"

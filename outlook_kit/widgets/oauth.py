@@ -22,11 +22,12 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..accounts import Credentials, validate_address
+from ..arrival import IMAP_SCOPE, Arrival
 from ..diagnosis import diagnose
 from ..message import TestMessage
 from ..probe import ProbeReport, StageResult, probe
 from ._ui import Shown, card, error_html, esc, plain_error
-from .cards import diagnosis_card, stage_rows, success_card
+from .cards import arrival_card, diagnosis_card, stage_rows, success_card
 from .target import Target
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ class OAuthSignIn(Shown):
         self.message = w.HTML()
         self.stages = w.HTML()
         self.result = w.HTML()
+        self.arrival = w.HTML()
         self.button.on_click(self._start)
         self.play.on_click(self._play)
         self.view = w.VBox(
@@ -87,10 +89,12 @@ class OAuthSignIn(Shown):
                 self.message,
                 self.stages,
                 self.result,
+                self.arrival,
             ]
         )
         self.last_code: DeviceCode | None = None
         self.last_report: ProbeReport | None = None
+        self.last_arrival: Arrival | None = None
         self.last_error: str | None = None
         self.signed_in_as: str | None = None
         self._standin: IdentityStandIn | None = None
@@ -141,8 +145,10 @@ class OAuthSignIn(Shown):
             return
         self._render_target()
         self.message.value = self.code.value = self.stages.value = self.result.value = ""
+        self.arrival.value = ""
         self.last_error = None
         self.last_report = None
+        self.last_arrival = None
         self.last_code = None
         self._code_ready.clear()
         try:
@@ -163,11 +169,15 @@ class OAuthSignIn(Shown):
         self._thread.start()
 
     def _identity(self) -> tuple[MicrosoftIdentity, Path | None]:
-        from ..oauth import MicrosoftIdentity
+        from ..oauth import SMTP_SEND_SCOPE, MicrosoftIdentity
+
+        scopes = (SMTP_SEND_SCOPE, IMAP_SCOPE)  # the send, and the arrival check over IMAP
 
         if not self.target.is_simulator:
             return (
-                MicrosoftIdentity(self.client_id.value.strip() or None, on_code=self._show_code),
+                MicrosoftIdentity(
+                    self.client_id.value.strip() or None, scopes=scopes, on_code=self._show_code
+                ),
                 None,
             )
         from ..simulator.identity import DEMO_CLIENT_ID, IdentityStandIn
@@ -181,6 +191,7 @@ class OAuthSignIn(Shown):
             authority=self._standin.authority(),
             cafile=self._standin.ca_file,
             token_cache=cache_dir / "token-cache.json",
+            scopes=scopes,
             on_code=self._show_code,
         )
         return identity, cache_dir
@@ -226,6 +237,17 @@ class OAuthSignIn(Shown):
                     clock=clock,
                 )
             )
+            self.last_report = report
+            self.stages.value = stage_rows(report.stages)
+            if report.ok:
+                self.result.value = success_card(report)
+                self.last_arrival = self.target.check_arrival(settings, credentials, report)
+                if self.last_arrival is not None:
+                    self.arrival.value = arrival_card(self.last_arrival)
+            else:
+                self.result.value = diagnosis_card(
+                    diagnose(report), headline=f"The send stopped: {report.failure}."
+                )
         except Exception as error:
             self._fail(error)
             return
@@ -234,14 +256,6 @@ class OAuthSignIn(Shown):
             self.play.layout.display = "none"
             if cache_dir is not None:
                 shutil.rmtree(cache_dir, ignore_errors=True)
-        self.last_report = report
-        self.stages.value = stage_rows(report.stages)
-        if report.ok:
-            self.result.value = success_card(report)
-        else:
-            self.result.value = diagnosis_card(
-                diagnose(report), headline=f"The send stopped: {report.failure}."
-            )
 
     def _fail(self, error: BaseException) -> None:
         self.last_error = plain_error(error)

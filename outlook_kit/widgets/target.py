@@ -11,9 +11,17 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ..accounts import SmtpSettings, normalise_app_password, settings_for, validate_address
+from ..accounts import (
+    Credentials,
+    SmtpSettings,
+    normalise_app_password,
+    settings_for,
+    validate_address,
+)
+from ..arrival import DEFAULT_TIMEOUT_S, Arrival, ImapSettings, check_arrival
 from ..errors import UsageError
-from ._ui import Shown, card, esc
+from ..probe import ProbeReport
+from ._ui import Shown, card, esc, run_coroutine
 
 if TYPE_CHECKING:
     from ..simulator import Simulator
@@ -109,11 +117,32 @@ class Target:
         where = f"{smtp.host}:{smtp.port}" if smtp else "smtp-mail.outlook.com:587"
         return f"Microsoft's server {where}"
 
-    def in_inbox(self, token: str | None) -> bool | None:
-        """On the simulator: whether a message with this token reached a mailbox. Else None."""
-        if not self.is_simulator or not token or self._simulator is None:
+    def imap_settings(self, smtp: SmtpSettings) -> ImapSettings | None:
+        """Where the arrival check looks: the simulator's IMAP (None if it serves none), or
+        the IMAP server beside the real submission server (outlook.office365.com:993)."""
+        if self.is_simulator:
+            return self.simulator.imap_settings()
+        return ImapSettings.beside(smtp)
+
+    @property
+    def arrival_timeout(self) -> float:
+        """Seconds the arrival check keeps looking: the simulator files a message before it
+        answers 250, so one look; Outlook.com can take a minute."""
+        return 0.0 if self.is_simulator else DEFAULT_TIMEOUT_S
+
+    def check_arrival(
+        self, smtp: SmtpSettings, credentials: Credentials, report: ProbeReport
+    ) -> Arrival | None:
+        """ "Did it arrive?" answered over IMAP with the credentials the send used; None when
+        nothing was sent or this server offers no IMAP to look with."""
+        imap = self.imap_settings(smtp)
+        if imap is None or not report.sent or not report.token:
             return None
-        return bool(self._simulator.mailbox.find(token))
+        to_self = credentials.user.casefold() in {r.casefold() for r in report.recipients}
+        token, timeout = report.token, self.arrival_timeout
+        return run_coroutine(
+            lambda: check_arrival(imap, credentials, token, to_self=to_self, timeout=timeout)
+        )
 
     def practice_secret(self, address: str) -> str | None:
         """The App Password prop of a simulator practice account (None off the simulator)."""

@@ -1,5 +1,6 @@
 """Run the simulator's trap accounts one by one (or all), and watch each failure and its
-diagnosis. The learner's answers (did it arrive, the checklist) come from the lesson."""
+diagnosis. "Did it arrive?" is answered by the arrival check over the simulator's IMAP; the
+checklist answers come from the lesson."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import TYPE_CHECKING, Any
 import ipywidgets as w
 
 from ..accounts import Credentials, SmtpSettings
+from ..arrival import Arrival, check_arrival
 from ..diagnosis import Category, Context, Diagnosis, diagnose
 from ..message import TestMessage
 from ..probe import ProbeReport, StageResult, probe
 from ._ui import Shown, card, error_html, esc, plain_error, run_coroutine
-from .cards import diagnosis_card, stage_rows
+from .cards import arrival_card, diagnosis_card, stage_rows
 
 if TYPE_CHECKING:
     from ..simulator import Account, Simulator
@@ -22,12 +24,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class TrapResult:
-    """One trap account's test send, what arrived, and the diagnosis."""
+    """One trap account's test send, what the arrival check found, and the diagnosis."""
 
     account: Account
     report: ProbeReport
-    arrived: str
+    arrival: Arrival | None
     diagnosis: Diagnosis
+
+    @property
+    def arrived(self) -> str:
+        """ "yes", "junk" or "no" as the arrival check answered; "not checked" without one."""
+        answer = self.arrival.arrived if self.arrival else None
+        return answer or ("no" if not self.report.sent else "not checked")
 
     @property
     def as_expected(self) -> bool:
@@ -42,8 +50,10 @@ def send_as(
     from_addr: str,
     *,
     on_stage: Callable[[StageResult], None] | None = None,
-) -> tuple[ProbeReport, str]:
-    """A test send from `account` to itself on `sim`; the report and whether it arrived."""
+) -> tuple[ProbeReport, Arrival | None]:
+    """A test send from `account` to itself on `sim`, then "did it arrive?" answered over
+    the simulator's IMAP with the same credentials (None when nothing was sent, or the
+    simulator serves no IMAP)."""
     settings = SmtpSettings(sim.host, sim.port, cafile=sim.ca_file)
     message = TestMessage(from_addr, (account.address,))
     report = run_coroutine(
@@ -51,20 +61,23 @@ def send_as(
             settings, credentials, message=message, on_stage=on_stage, clock=sim.clock.now
         )
     )
-    arrived = "yes" if sim.mailbox.find(message.token) else "no"
-    return report, arrived
+    imap = sim.imap_settings()
+    if imap is None or not report.sent:
+        return report, None
+    # the simulator files a message before it answers 250: one look is enough
+    return report, run_coroutine(lambda: check_arrival(imap, credentials, message.token, timeout=0))
 
 
 def run_trap(
     sim: Simulator, account: Account, *, on_stage: Callable[[StageResult], None] | None = None
 ) -> TrapResult:
-    """Send as the lesson says, answer "did it arrive?" from the mailbox, and diagnose."""
+    """Send as the lesson says, answer "did it arrive?" over IMAP, and diagnose."""
     expect = account.expect
-    report, arrived = send_as(
+    report, arrival = send_as(
         sim, account, account.credentials(), account.sender, on_stage=on_stage
     )
-    context = Context(arrived=arrived, **dict(expect.checklist))
-    return TrapResult(account, report, arrived, diagnose(report, context=context))
+    context = Context(**dict(expect.checklist)).with_arrival(arrival)
+    return TrapResult(account, report, arrival, diagnose(report, context=context))
 
 
 class TrapRunner(Shown):
@@ -153,16 +166,14 @@ class TrapRunner(Shown):
             return
         self._record(result)
         self.stages.value = stage_rows(result.report.stages)
-        arrived = "arrived" if result.arrived == "yes" else "did not arrive"
-        headline = f"The test mail {arrived}."
+        checked = arrival_card(result.arrival) if result.arrival else ""
+        headline = None
         if result.report.failure:
             headline = f"The send stopped: {result.report.failure}."
         if result.diagnosis.category is Category.NO_FAILURE:
-            self.result.value = card(
-                "ok", "No trap here: the send went through", f"<div>{esc(headline)}</div>"
-            )
+            self.result.value = checked + card("ok", "No trap here: the send went through")
         else:
-            self.result.value = diagnosis_card(result.diagnosis, headline=headline)
+            self.result.value = checked + diagnosis_card(result.diagnosis, headline=headline)
 
     def _run_all(self, _button: Any = None) -> None:
         self.message.value = ""
