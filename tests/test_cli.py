@@ -5,15 +5,17 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
 from outlook_kit.cli import EXIT_CODES, EXIT_USAGE, main
+from outlook_kit.cli.probe import EXIT_ARRIVAL_UNCHECKED, EXIT_NOT_ARRIVED
 from outlook_kit.protocol import Stage
 from outlook_kit.simulator import Simulator
 
@@ -27,6 +29,7 @@ SCENARIOS = {
     "send_as_denied",
     "cap_reached",
     "spam_hold",
+    "delivered_to_junk",
 }
 
 
@@ -293,3 +296,74 @@ def test_a_local_domain_towards_outlook_is_refused_before_connecting_saying_why(
     assert done.returncode == EXIT_USAGE
     assert "a real Outlook send would refuse it" in done.stderr
     assert "Traceback" not in done.stderr and "Probe of" not in done.stdout
+
+
+def _probe_and_check(where: CliSim, scenario: str, *extra: str) -> tuple[int, dict[str, Any]]:
+    account = roster_by_scenario()[scenario]
+    done = run(
+        *probe_args(where, str(account["address"])),
+        "--check-arrival",
+        "--imap-port",
+        str(where.imap_port),
+        "--json",
+        *extra,
+        env={"OUTLOOK_KIT_PASSWORD": account["app_passwords"][0]},  # type: ignore[index]
+    )
+    assert done.stdout, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_check_arrival_finds_the_healthy_send_in_the_inbox_and_sent_items(
+    cli_simulator: CliSim,
+) -> None:
+    code, report = _probe_and_check(cli_simulator, "healthy")
+    assert code == 0 and report["ok"] is True
+    arrival = report["arrival"]
+    assert arrival["found"] is True and arrival["folder"] == "Inbox"
+    assert isinstance(arrival["after_s"], float) and arrival["after_s"] >= 0
+    assert set(arrival["folders"]) == {"Inbox", "Sent Items"}
+    assert arrival["port"] == cli_simulator.imap_port
+
+
+def test_a_silently_dropped_send_exits_4_and_is_diagnosed_as_step_1(cli_simulator: CliSim) -> None:
+    code, report = _probe_and_check(cli_simulator, "pop_disabled_silent", "--arrival-timeout", "1")
+    assert code == EXIT_NOT_ARRIVED == 4
+    assert report["ok"] is True  # every stage answered 250...
+    assert report["arrival"]["found"] is False and report["arrival"]["reason"] == "not_found"
+    assert report["diagnosis"]["category"] == "pop_smtp_disabled"  # ...and it went nowhere
+    assert report["diagnosis"]["guide_step"] == 1
+
+
+def test_a_junk_routed_send_is_found_in_junk_with_the_junk_lesson(cli_simulator: CliSim) -> None:
+    code, report = _probe_and_check(cli_simulator, "delivered_to_junk")
+    assert code == 0 and report["arrival"]["found"] is True
+    assert report["arrival"]["folder"] == "Junk"
+    assert report["diagnosis"]["category"] == "delivered_to_junk"
+
+
+def test_an_unreachable_imap_server_exits_5_and_keeps_the_sends_result(
+    cli_simulator: CliSim,
+) -> None:
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # nothing listens there now
+    code, report = _probe_and_check(
+        cli_simulator._replace(imap_port=port), "healthy", "--arrival-timeout", "0"
+    )
+    assert code == EXIT_ARRIVAL_UNCHECKED == 5
+    assert report["ok"] is True and report["arrival"]["reason"] == "unreachable"
+
+
+def test_check_arrival_in_text_says_where_it_arrived(cli_simulator: CliSim) -> None:
+    account = roster_by_scenario()["healthy"]
+    done = run(
+        *probe_args(cli_simulator, str(account["address"])),
+        "--check-arrival",
+        "--imap-port",
+        str(cli_simulator.imap_port),
+        env={"OUTLOOK_KIT_PASSWORD": account["app_passwords"][0]},  # type: ignore[index]
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"^Sent\. Arrival: found in Inbox after \d+\.\d s", done.stdout, re.M)
+    assert str(account["app_passwords"][0]) not in done.stdout + done.stderr  # type: ignore[index]
