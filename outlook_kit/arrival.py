@@ -267,6 +267,12 @@ class _Look:
         except imaplib.IMAP4.error as exc:
             _logout(imap)
             said = self._words(exc)
+            if "[UNAVAILABLE]" in said.upper():  # RFC 5530: could not check, not a refusal
+                raise _Finding(
+                    "unreachable",
+                    f"IMAP at {where} could not check the sign-in just now ({said}); "
+                    "try again in a few minutes",
+                ) from None
             raise _Finding(
                 "signin_refused",
                 f"IMAP at {where} refused the sign-in ({said}) with the credentials the send used",
