@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from outlook_kit.diagnosis import Category, Context, catalogue, diagnose
+from outlook_kit.diagnosis import Category, Confidence, Context, catalogue, diagnose
 from outlook_kit.protocol import ENHANCED_RE
 
 ENTRIES = list(catalogue().values())
@@ -117,10 +117,15 @@ def test_the_measure_of_literal_text_counts_what_it_should() -> None:
 
 
 def test_no_pattern_copies_an_error_whole() -> None:
-    from outlook_kit.diagnosis.catalogue import stage_hints
+    from outlook_kit.diagnosis.catalogue import _read, stage_hints
 
     texts = [p.text.pattern for e in ENTRIES for p in e.patterns if p.text is not None]
     texts += [h.text.pattern for h in stage_hints()]
+    texts += [
+        w
+        for group in _read("everyday_words.toml")["group"].values()
+        for w in group["words"].values()
+    ]
     too_long = [t for t in texts if longest_literal(t) > MAX_LITERAL]
     assert not too_long, too_long
 
@@ -159,3 +164,78 @@ def test_microsofts_codes_each_name_a_category_and_their_page() -> None:
 )
 def test_a_code_that_decides_does_so_in_any_language(text: str, category: Category) -> None:
     assert diagnose(text).category is category
+
+
+def test_every_group_of_everyday_words_speaks_the_same_languages() -> None:
+    from outlook_kit.diagnosis.catalogue import _read, everyday_words
+
+    groups = _read("everyday_words.toml")["group"]
+    languages = {lang for group in groups.values() for lang in group["words"]}
+    assert len(languages) >= 12
+    for name, group in groups.items():
+        assert set(group["words"]) == languages, name
+        assert group["what"], name
+    used = {rx.pattern for e in ENTRIES for p in e.patterns for rx in p.words}
+    assert used == {rx.pattern for rx in everyday_words().values()}  # every group is used
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [  # no code, no English: what the words are about decides
+        ("Falha na autenticação: usuário ou senha inválidos", Category.WRONG_CREDENTIALS),
+        ("認証に失敗しました。パスワードが正しくありません", Category.WRONG_CREDENTIALS),
+        ("Ошибка аутентификации: неверный пароль", Category.WRONG_CREDENTIALS),
+        ("Aanmelden mislukt: onjuist wachtwoord", Category.WRONG_CREDENTIALS),
+        ("连接服务器超时", Category.CONNECTION_BLOCKED),
+        (
+            "Impossible de se connecter au serveur SMTP : délai d'attente dépassé",
+            Category.CONNECTION_BLOCKED,
+        ),
+        ("Das Zertifikat des Servers ist ungültig", Category.TLS_INTERCEPTION),
+        ("Ha alcanzado el límite diario de envío", Category.DAILY_LIMIT_REACHED),
+        ("Sua conta foi bloqueada", Category.ACCOUNT_BLOCKED_SPAM),
+        ("Der Empfänger wurde nicht gefunden", Category.RECIPIENT_REJECTED),
+        ("La pièce jointe est trop volumineuse", Category.MESSAGE_TOO_LARGE),
+        ("The mail goes straight to the junk folder of the recipient", Category.DELIVERED_TO_JUNK),
+    ],
+)
+def test_what_a_failure_is_about_reads_in_any_language(text: str, category: Category) -> None:
+    result = diagnose(text)
+    assert result.category is category, (result.category, result.evidence)
+    assert result.confidence is not Confidence.HIGH  # everyday words claim medium at most
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [  # clients' own words (client_words.toml names each one's source file)
+        ("curl: (64) Requested SSL level failed", Category.TLS_REQUIRED),
+        (
+            "msmtp: envelope from address me@example.com not accepted by the server",
+            Category.SEND_AS_DENIED,
+        ),
+        (
+            "TLS is required, but was not offered by host smtp.example.com[192.0.2.1]",
+            Category.TLS_REQUIRED,
+        ),
+        (
+            "warning: SASL authentication failure: No worthy mechs found",
+            Category.AUTH_MECHANISM_UNSUPPORTED,
+        ),
+        (
+            "javax.net.ssl.SSLException: Unrecognized SSL message, plaintext connection?",
+            Category.WRONG_TLS_MODE,
+        ),
+        (
+            "The client and server cannot communicate, because they do not possess a common algorithm",
+            Category.TLS_VERSION_UNSUPPORTED,
+        ),
+        ('Error: Missing credentials for "PLAIN"', Category.WRONG_CREDENTIALS),
+        (
+            "Your server does not support the connection encryption type you have specified.",
+            Category.WRONG_TLS_MODE,
+        ),
+    ],
+)
+def test_more_clients_words_name_their_cause(text: str, category: Category) -> None:
+    result = diagnose(text)
+    assert result.category is category, (result.category, result.evidence)

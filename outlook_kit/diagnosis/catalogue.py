@@ -7,7 +7,10 @@
   a code that decides does so whatever language the text around it is in;
 - `client_words.toml`: the exact words common clients print around a failure, each with
   the source file it comes from: what stage the words tell, and the cause where the words
-  alone tell one.
+  alone tell one;
+- `everyday_words.toml`: everyday words for what a failure is about ("password", "failed"),
+  in the languages users and localised programs write in, for patterns that hold in any
+  language.
 """
 
 from __future__ import annotations
@@ -50,6 +53,8 @@ class Pattern:
     mechanism: frozenset[str] = frozenset()
     # a client said so: one of these groups of clients' words (client_words.toml) is in the text
     said: re.Pattern[str] | None = None
+    # everyday words (everyday_words.toml): each of these groups is in the text, any language
+    words: tuple[re.Pattern[str], ...] = ()
     starttls_skipped: bool | None = None  # a transcript shows STARTTLS offered and not used
     # the most this pattern alone may claim: a text two causes give alike says `medium`
     max_confidence: Confidence | None = None
@@ -94,7 +99,7 @@ _PATTERN_KEYS = {
     "weight", "why", "text", "code", "enhanced", "subject", "stage", "secret", "provider",
     "arrived", "pop_smtp_on", "two_step_on", "from_differs", "near_cap", "probe_ok", "host",
     "port", "mechanism", "max_confidence", "source", "token_for_other", "said",
-    "starttls_skipped", "imap_refused",
+    "starttls_skipped", "imap_refused", "words",
 }  # fmt: skip
 
 
@@ -130,6 +135,7 @@ def _pattern(raw: dict[str, Any], where: str) -> Pattern:
         port=frozenset(int(p) for p in many("port")),
         mechanism=frozenset(str(m).upper() for m in many("mechanism")),
         said=_said(many("said"), where) if "said" in raw else None,
+        words=tuple(_everyday(group, where) for group in many("words")),
         starttls_skipped=raw.get("starttls_skipped"),
         max_confidence=Confidence(raw["max_confidence"]) if "max_confidence" in raw else None,
         source=raw.get("source"),
@@ -143,6 +149,26 @@ def _said(groups: list[str], where: str) -> re.Pattern[str]:
     if unknown:
         raise ValueError(f"{where}: no client words of group {unknown} in client_words.toml")
     return re.compile("|".join(f"(?:{words[g]})" for g in groups))
+
+
+def _everyday(group: str, where: str) -> re.Pattern[str]:
+    """One regex for a group of everyday words, every language's words in it."""
+    groups = everyday_words()
+    if group not in groups:
+        raise ValueError(f"{where}: no group {group!r} in everyday_words.toml")
+    return groups[group]
+
+
+@cache
+def everyday_words() -> dict[str, re.Pattern[str]]:
+    """Each group of everyday_words.toml as one regex over all its languages."""
+    found = {}
+    for name, group in _read("everyday_words.toml")["group"].items():
+        where = f"everyday_words.toml group {name}"
+        found[name] = _lowercase_pattern(
+            "|".join(f"(?:{w})" for w in group["words"].values()), where
+        )
+    return found
 
 
 def _lowercase_pattern(source: str, where: str) -> re.Pattern[str]:

@@ -59,7 +59,7 @@ def _matches(
         return False
     if p.starttls_skipped is not None and parsed.starttls_skipped is not p.starttls_skipped:
         return False
-    return all(_in_text(rx, parsed, found) for rx in (p.said, p.text) if rx is not None)
+    return all(_in_text(rx, parsed, found) for rx in (p.said, p.text, *p.words) if rx is not None)
 
 
 def _in_text(rx: re.Pattern[str], parsed: Parsed, found: dict[str, bool]) -> bool:
