@@ -239,3 +239,32 @@ def test_what_a_failure_is_about_reads_in_any_language(text: str, category: Cate
 def test_more_clients_words_name_their_cause(text: str, category: Category) -> None:
     result = diagnose(text)
     assert result.category is category, (result.category, result.evidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [  # Outlook.com's web and bounce wording, no code
+        (
+            "You've exceeded the number of messages you can send today.",
+            Category.DAILY_LIMIT_REACHED,
+        ),
+        ("nobody wasn't found at outlook.com.", Category.RECIPIENT_REJECTED),
+        ("Your message was blocked by the recipient's email provider.", Category.CONTENT_REJECTED),
+        ("The server couldn't be reached.", Category.CONNECTION_BLOCKED),
+        (
+            "There is no App Password option in my account's security settings",
+            Category.TWO_STEP_REQUIRED,
+        ),
+    ],
+)
+def test_outlooks_own_words_without_a_code(text: str, category: Category) -> None:
+    assert diagnose(text).category is category
+
+
+def test_a_4xx_reply_with_a_5xx_enhanced_code_is_one_reply() -> None:
+    # Outlook answers mail sent without STARTTLS so, in any language after the codes
+    result = diagnose("SMTPSendFailedException: 451 5.7.3 发送邮件需要 STARTTLS [BJXPR01CA0050]")
+    assert (result.code, result.enhanced) == (451, "5.7.3")
+    assert result.category is Category.TLS_REQUIRED
+    success = diagnose("250 5.7.3 queued")  # a success code and a failure's are two numbers
+    assert (success.code, success.enhanced) != (250, "5.7.3")

@@ -57,6 +57,12 @@ _STAGE_ALIASES = {
 }
 
 
+def _same_class(code: str, enhanced: str) -> bool:
+    """Whether a reply code and an enhanced code can be one reply: the same class, or both
+    failures (Outlook answers "451 5.7.3 STARTTLS is required to send mail")."""
+    return code[0] == enhanced[0] or (code[0] in "45" and enhanced[0] in "45")
+
+
 def to_stage(stage: Stage | str | None) -> Stage | None:
     """A Stage from its name or a common alias ("tls", "rcpt"); None for "unknown" or empty."""
     if stage is None or isinstance(stage, Stage):
@@ -135,7 +141,7 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
     reply_at = len(text)
     # In a transcript or a bounce the failure is the first 4xx/5xx reply, not the greeting.
     pair = _first(
-        m for m in _CODE_ENHANCED.finditer(text) if m.group(2)[0] == m.group(1)[0]
+        m for m in _CODE_ENHANCED.finditer(text) if _same_class(m.group(1), m.group(2))
     )  # "250 5.7.3" is two numbers, not a reply
     if pair:
         code, enhanced, reply_at = int(pair.group(1)), pair.group(2), pair.start()
@@ -144,7 +150,9 @@ def parse_error(text: str | bytes, *, stage: Stage | str | None = None) -> Parse
         if alone:
             enhanced, reply_at = alone.group(1), alone.start()
         alone_code = _first(
-            m for m in _CODE_ALONE.finditer(text) if not enhanced or enhanced[0] == m.group(1)[0]
+            m
+            for m in _CODE_ALONE.finditer(text)
+            if not enhanced or _same_class(m.group(1), enhanced)
         )
         if alone_code:
             code = int(alone_code.group(1))
