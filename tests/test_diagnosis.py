@@ -320,3 +320,15 @@ def test_a_bare_535_reads_by_the_kind_of_account_the_text_names() -> None:
     # the signed-in address, when known, outweighs what the text names
     as_personal = diagnose(work_text, context=Context(account="you@outlook.com"))
     assert as_personal.category is not Category.TENANT_SMTP_AUTH_DISABLED
+
+
+def test_what_the_text_nearly_decides_comes_before_the_catalogues_alternatives() -> None:
+    # PHPMailer's words: a refused password (6) or a STARTTLS never done (5); the catalogue
+    # ranks the regular password first, but the text itself points at TLS too
+    result = diagnose("SMTP Error: Could not authenticate.")
+    assert result.category is Category.WRONG_CREDENTIALS
+    assert result.alternatives[0].category is Category.TLS_REQUIRED
+    assert Category.APP_PASSWORD_REQUIRED in {a.category for a in result.alternatives}
+    # a greeting that never came is no message that never arrived
+    greeting = diagnose("{ [Error: Greeting never received] code: 'ETIMEDOUT', command: 'CONN' }")
+    assert Category.POP_SMTP_DISABLED not in {a.category for a in greeting.alternatives}

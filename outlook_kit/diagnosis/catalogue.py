@@ -60,6 +60,17 @@ class Pattern:
     max_confidence: Confidence | None = None
     source: str | None = None
 
+    @property
+    def reads_context(self) -> bool:
+        """Whether the pattern holds on what is known beside the text (the secret's kind,
+        the checklist, the probe, the arrival check), not on the text alone."""
+        facts = (self.secret, self.arrived, self.host, self.port, self.mechanism)
+        flags = (
+            self.pop_smtp_on, self.two_step_on, self.from_differs, self.near_cap,
+            self.token_for_other, self.imap_refused, self.probe_ok,
+        )  # fmt: skip
+        return any(facts) or any(flag is not None for flag in flags)
+
 
 @dataclass(frozen=True)
 class StageHint:

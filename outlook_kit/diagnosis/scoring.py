@@ -88,6 +88,9 @@ def _score(
     return ranked
 
 
+CLOSE = 2.0  # an alternative whose evidence weighs within this of the top answer comes first
+# (the margin below which the top answer is not `high`)
+
 _CONFIDENCE_ORDER = (Confidence.LOW, Confidence.MEDIUM, Confidence.HIGH)
 
 
@@ -130,11 +133,17 @@ def diagnose(
     )
     if pattern.max_confidence is not None:
         confidence = min(confidence, pattern.max_confidence, key=_CONFIDENCE_ORDER.index)
-    # The catalogue's own ranking of the likely alternatives first, then whatever else matched.
-    alternatives = list(entry.alternatives)
-    for _w, other, other_pattern in ranked[1:]:
-        if all(a.category != other for a in alternatives):
-            alternatives.append(Alternative(other, other_pattern.why))
+    # What else the text itself nearly decides first (unless the context decided: then the
+    # catalogue's alternatives for that context), then the catalogue's own ranking of the
+    # likely alternatives, then whatever else matched.
+    alternatives = [
+        Alternative(c, p.why)
+        for w, c, p in ranked[1:]
+        if w >= weight - CLOSE and not pattern.reads_context
+    ]
+    for alt in (*entry.alternatives, *(Alternative(c, p.why) for _w, c, p in ranked[1:])):
+        if all(a.category != alt.category for a in alternatives):
+            alternatives.append(alt)
     return Diagnosis(
         category=category,
         title=entry.title,
