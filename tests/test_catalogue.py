@@ -268,3 +268,12 @@ def test_a_4xx_reply_with_a_5xx_enhanced_code_is_one_reply() -> None:
     assert result.category is Category.TLS_REQUIRED
     success = diagnose("250 5.7.3 queued")  # a success code and a failure's are two numbers
     assert (success.code, success.enhanced) != (250, "5.7.3")
+
+
+def test_every_everyday_word_starts_with_a_letter() -> None:
+    # so the regex engine can skip to where one may start (a \b or a group first defeats it)
+    from outlook_kit.diagnosis.catalogue import _read
+
+    for name, group in _read("everyday_words.toml")["group"].items():
+        for lang, words in group["words"].items():
+            assert not re.search(r"(?:^|\|)[\\(\[.]", words), (name, lang, words)

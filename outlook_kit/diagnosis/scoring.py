@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ..protocol import ENHANCED_RE, Stage
@@ -71,17 +73,43 @@ def _in_text(rx: re.Pattern[str], parsed: Parsed, found: dict[str, bool]) -> boo
     return hit
 
 
+_Indexed = tuple[int, Category, Pattern]
+
+
+@cache
+def _index() -> tuple[tuple[_Indexed, ...], dict[str, tuple[_Indexed, ...]]]:
+    """The catalogue's patterns in order: those any text may match, and those that need an
+    enhanced code, by code (most of Microsoft's list), so a text tries only its own codes'."""
+    always: list[_Indexed] = []
+    by_code: dict[str, list[_Indexed]] = {}
+    order = 0
+    for entry in catalogue().values():
+        for pattern in entry.patterns:
+            item = (order, entry.category, pattern)
+            order += 1
+            if pattern.enhanced:
+                for code in pattern.enhanced:
+                    by_code.setdefault(code, []).append(item)
+            else:
+                always.append(item)
+    return tuple(always), {code: tuple(items) for code, items in by_code.items()}
+
+
 def _score(
     parsed: Parsed, ctx: Context, probe_ok: bool | None
 ) -> list[tuple[float, Category, Pattern]]:
+    always, by_code = _index()
+    candidates: Iterable[_Indexed] = always
+    coded = [item for code in parsed.enhanced_all for item in by_code.get(code, ())]
+    if coded:  # in catalogue order, as if every pattern were tried
+        candidates = sorted({id(item): item for item in (*always, *coded)}.values())
     best: dict[Category, tuple[float, Pattern]] = {}
     found: dict[str, bool] = {}
-    for entry in catalogue().values():
-        for pattern in entry.patterns:
-            if pattern.weight > best.get(entry.category, (0.0, pattern))[0] and _matches(
-                pattern, parsed, ctx, probe_ok, found
-            ):
-                best[entry.category] = (pattern.weight, pattern)
+    for _order, category, pattern in candidates:
+        if pattern.weight > best.get(category, (0.0, pattern))[0] and _matches(
+            pattern, parsed, ctx, probe_ok, found
+        ):
+            best[category] = (pattern.weight, pattern)
     ranked = sorted(
         ((w, c, p) for c, (w, p) in best.items()), key=lambda item: -item[0]
     )  # stable: catalogue order breaks ties
