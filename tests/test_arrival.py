@@ -76,6 +76,14 @@ def test_the_silent_trap_is_accepted_not_found_and_diagnosed_as_step_1(sim: Simu
     assert arrival.waited_s >= 1.5  # it kept looking until the time was up
     diagnosis = diagnose(report, context=Context(arrived=arrival.arrived))
     assert str(diagnosis.category) == "pop_smtp_disabled" and diagnosis.guide_step == 1
+    # the sign-in passed and the mail went nowhere: a refused sign-in or "no failure" is no
+    # alternative any more
+    assert not {str(a.category) for a in diagnosis.alternatives} & {
+        "basic_auth_disabled",
+        "wrong_credentials",
+        "app_password_required",
+        "no_failure",
+    }
 
 
 def test_a_junk_routed_send_is_found_in_junk_and_diagnosed_as_the_junk_lesson(

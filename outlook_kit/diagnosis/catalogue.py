@@ -104,6 +104,7 @@ class Entry:
     alternatives: tuple[Alternative, ...] = ()
     sources: tuple[str, ...] = ()
     examples: tuple[dict[str, Any], ...] = field(default=())
+    refuses_signin: bool = False  # the cause shows as a refused sign-in
 
 
 _PATTERN_KEYS = {
@@ -224,6 +225,7 @@ def catalogue() -> dict[Category, Entry]:
             ),
             sources=tuple(item.get("sources", [])),
             examples=tuple(item.get("examples", [])),
+            refuses_signin=bool(item.get("refuses_signin", False)),
         )
     missing = set(Category) - set(entries)
     if missing:

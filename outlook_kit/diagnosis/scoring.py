@@ -141,11 +141,13 @@ def diagnose(
     """
     ctx = context or Context()
     probe_ok: bool | None = None
+    signed_in = False  # the probe's AUTH passed: causes that refuse a sign-in are ruled out
     if isinstance(subject, str | bytes):
         parsed = parse_error(subject, stage=stage)
         probe_ok = True if parsed.accepted else None  # a pasted transcript of a clean send
     else:
         parsed, ctx, probe_ok = _from_report(subject, ctx)
+        signed_in = any(s.stage is Stage.AUTH and s.ok for s in subject.stages)
     ranked = _score(parsed, ctx, probe_ok)
     if not ranked:
         return _unknown(parsed)
@@ -172,6 +174,7 @@ def diagnose(
     for alt in (*entry.alternatives, *(Alternative(c, p.why) for _w, c, p in ranked[1:])):
         if all(a.category != alt.category for a in alternatives):
             alternatives.append(alt)
+    alternatives = [a for a in alternatives if not _ruled_out(a.category, ctx, signed_in)]
     return Diagnosis(
         category=category,
         title=entry.title,
@@ -188,6 +191,14 @@ def diagnose(
         stage=parsed.stage,
         sources=entry.sources,
     )
+
+
+def _ruled_out(category: Category, ctx: Context, signed_in: bool) -> bool:
+    """An alternative the facts exclude: a refused sign-in once AUTH passed, a send that went
+    through once the arrival check found nothing."""
+    if signed_in and catalogue()[category].refuses_signin:
+        return True
+    return category is Category.NO_FAILURE and ctx.arrived == "no"
 
 
 def _from_report(report: ProbeReport, ctx: Context) -> tuple[Parsed, Context, bool]:
