@@ -197,6 +197,18 @@ def test_every_group_of_everyday_words_speaks_the_same_languages() -> None:
         ("Der Empfänger wurde nicht gefunden", Category.RECIPIENT_REJECTED),
         ("La pièce jointe est trop volumineuse", Category.MESSAGE_TOO_LARGE),
         ("The mail goes straight to the junk folder of the recipient", Category.DELIVERED_TO_JUNK),
+        (
+            "Mit aktivierter zweistufiger Überprüfung wird das Passwort abgelehnt",
+            Category.APP_PASSWORD_REQUIRED,
+        ),
+        ("通常のパスワードではメールソフトから送信できません", Category.APP_PASSWORD_REQUIRED),
+        ("Le mot de passe n'est plus accepté par Outlook", Category.BASIC_AUTH_DISABLED),
+        ("De repente el envío dejó de funcionar", Category.BASIC_AUTH_DISABLED),
+        ("Die Testmail kommt nicht an", Category.POP_SMTP_DISABLED),
+        (
+            "The mail has been temporarily rate limited due to IP reputation",
+            Category.CONTENT_REJECTED,
+        ),
     ],
 )
 def test_what_a_failure_is_about_reads_in_any_language(text: str, category: Category) -> None:

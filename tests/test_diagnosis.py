@@ -45,10 +45,11 @@ def test_the_build_corpus_is_diagnosed_as_labelled(
             f"({top1 / n:.1%}), label or alternative in top-3 {top3}/{n}, "
             f"labelled category in top-3 {label_top3}/{n}"
         )
-    # floors just under today's figures (2026-12-04: 89.5% and 94.2% on 313 rows): a change
-    # that loses what the catalogue knows fails here
-    assert top1 / n >= 0.88
-    assert top3 / n >= 0.93
+    # floors just under today's figures (2026-12-04: 85.3% and 91.0% on 422 rows, 109 of them
+    # users' own words and other languages gathered that day): a change that loses what the
+    # catalogue knows fails here
+    assert top1 / n >= 0.84
+    assert top3 / n >= 0.90
 
 
 @pytest.mark.parametrize(
