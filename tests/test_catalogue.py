@@ -205,10 +205,6 @@ def test_every_group_of_everyday_words_speaks_the_same_languages() -> None:
         ("Le mot de passe n'est plus accepté par Outlook", Category.BASIC_AUTH_DISABLED),
         ("De repente el envío dejó de funcionar", Category.BASIC_AUTH_DISABLED),
         ("Die Testmail kommt nicht an", Category.POP_SMTP_DISABLED),
-        (
-            "The mail has been temporarily rate limited due to IP reputation",
-            Category.CONTENT_REJECTED,
-        ),
     ],
 )
 def test_what_a_failure_is_about_reads_in_any_language(text: str, category: Category) -> None:
@@ -263,6 +259,7 @@ def test_more_clients_words_name_their_cause(text: str, category: Category) -> N
         ("nobody wasn't found at outlook.com.", Category.RECIPIENT_REJECTED),
         ("Your message was blocked by the recipient's email provider.", Category.CONTENT_REJECTED),
         ("The server couldn't be reached.", Category.CONNECTION_BLOCKED),
+        ("Rate limited due to IP reputation (S3113)", Category.CONTENT_REJECTED),
         (
             "There is no App Password option in my account's security settings",
             Category.TWO_STEP_REQUIRED,
